@@ -1,0 +1,1 @@
+//! Typed client for Meta's Instagram Graph API.

@@ -1,0 +1,1 @@
+//! Insights: the version-aware metric registry, pulls, reports and Meta's webhooks.

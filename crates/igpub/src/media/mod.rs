@@ -1,0 +1,1 @@
+//! Media pre-flight checks, conversion and hosting, so Meta's crawler never fails a post.

@@ -1,0 +1,1 @@
+//! Persistent state behind one `Store` trait, on SQLite (default) or PostgreSQL.

@@ -1,0 +1,1 @@
+//! Token encryption at rest: versioned AES-256-GCM envelopes and a key ring.
