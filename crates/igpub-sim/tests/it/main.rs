@@ -1,1 +1,1 @@
-//! Integration tests.
+//! The simulator's conformance tests: one binary, one module per area.

@@ -1,6 +1,7 @@
 //! The `igpub` command line. Thin: every command parses its flags and calls the library.
 
 pub mod graph;
+pub mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Call Meta's Graph API directly with the typed client; no database needed.
     Graph(graph::GraphArgs),
+    /// Run the Graph API simulator (a local stand-in for Meta) as its own server.
+    Sim(sim::SimArgs),
     /// Run the whole product on embedded defaults (simulator, server and worker).
     Demo,
 }
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Graph(args) => graph::run(args).await,
+        Command::Sim(args) => sim::run(args).await,
         Command::Demo => {
             println!("{DEMO_NOT_READY}");
             Ok(ExitCode::SUCCESS)
