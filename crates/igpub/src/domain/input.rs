@@ -229,22 +229,20 @@ fn quoted_after(message: &str, prefix: &str) -> Option<String> {
 
 /// `path.name`, unless `path` already ends with `name` (or is the root).
 fn join_path(path: &str, name: &str) -> String {
-    if path == "." || path.is_empty() {
+    let path = path_or_root(path);
+    if path.is_empty() {
         name.to_owned()
     } else if path == name || path.ends_with(&format!(".{name}")) {
-        path.to_owned()
+        path
     } else {
         format!("{path}.{name}")
     }
 }
 
-/// serde_path_to_error writes the root as `.`; violations name it as the empty path.
+/// serde_path_to_error writes the root as `.` and a place it could not follow as `?`; violations
+/// name the deepest known field, the root being the empty path.
 fn path_or_root(path: &str) -> String {
-    if path == "." {
-        String::new()
-    } else {
-        path.to_owned()
-    }
+    path.trim_end_matches('?').trim_end_matches('.').to_owned()
 }
 
 /// serde_json's message without its " at line L column C" suffix: the field path says where.
@@ -252,5 +250,74 @@ fn strip_position(message: &str) -> &str {
     match message.rfind(" at line ") {
         Some(at) => message.get(..at).unwrap_or(message),
         None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_openapi_schema_lists_every_field_and_refuses_others() {
+        let schema = serde_json::to_value(PostInput::schema()).unwrap();
+        let properties = schema["properties"].as_object().unwrap();
+        for field in [
+            "kind",
+            "caption",
+            "hashtags",
+            "media",
+            "reel",
+            "location_id",
+            "collaborators",
+            "first_comment",
+            "publish_at",
+            "draft",
+        ] {
+            assert!(properties.contains_key(field), "{field} missing: {schema}");
+        }
+        assert_eq!(schema["additionalProperties"], json!(false), "{schema}");
+        assert_eq!(schema["required"], json!(["kind", "media"]), "{schema}");
+    }
+
+    #[test]
+    fn publish_at_reads_a_string_or_a_local_time_object() {
+        let text: PublishAtInput = serde_json::from_value(json!("now")).unwrap();
+        assert_eq!(text, PublishAtInput::Text("now".to_owned()));
+        let local: PublishAtInput =
+            serde_json::from_value(json!({"local": "2026-12-01T10:00", "time_zone": "UTC"}))
+                .unwrap();
+        assert_eq!(
+            local,
+            PublishAtInput::Local(LocalPublishAt {
+                local: "2026-12-01T10:00".to_owned(),
+                time_zone: "UTC".to_owned()
+            })
+        );
+        assert_eq!(serde_json::to_value(&local).unwrap()["time_zone"], "UTC");
+    }
+
+    #[test]
+    fn publish_at_refuses_a_number() {
+        let error = serde_json::from_value::<PublishAtInput>(json!(5)).unwrap_err();
+        assert!(error.to_string().contains("RFC 3339"), "{error}");
+    }
+
+    #[test]
+    fn a_shape_error_does_not_echo_line_and_column() {
+        let errors = PostInput::from_json(r#"{"kind": 3}"#).unwrap_err();
+        let message = &errors.violations()[0].message;
+        assert!(message.starts_with("kind: "), "{message}");
+        assert!(!message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn a_syntax_error_is_reported_at_the_root() {
+        let errors = PostInput::from_json("{").unwrap_err();
+        let violation = &errors.violations()[0];
+        assert_eq!(violation.rule, Rule::InvalidJson);
+        assert_eq!(violation.field, "");
+        assert!(violation.message.starts_with("EOF"), "{violation}");
     }
 }

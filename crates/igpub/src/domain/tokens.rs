@@ -15,19 +15,19 @@
 //! counting each one never lets through a caption Meta would refuse.
 
 /// Whether `c` is a word character (regex `\w`, Unicode-aware).
-pub(crate) fn is_word_char(c: char) -> bool {
+pub fn is_word_char(c: char) -> bool {
     // regex-syntax carries the Unicode tables; the fallback only runs if its `unicode-perl`
     // feature were ever turned off.
     regex_syntax::try_is_word_character(c).unwrap_or_else(|_| c.is_alphanumeric() || c == '_')
 }
 
 /// The hashtags in `text`, each with its `#`, in order.
-pub(crate) fn hashtags(text: &str) -> impl Iterator<Item = &str> {
+pub fn hashtags(text: &str) -> impl Iterator<Item = &str> {
     tokens(text, '#', is_word_char)
 }
 
 /// The mentions in `text`, each with its `@`, in order.
-pub(crate) fn mentions(text: &str) -> impl Iterator<Item = &str> {
+pub fn mentions(text: &str) -> impl Iterator<Item = &str> {
     tokens(text, '@', |c| is_word_char(c) || c == '.').filter_map(|token| {
         let trimmed = token.trim_end_matches('.');
         // A lone `@` (all dots trimmed away) is punctuation, not a mention.

@@ -70,6 +70,38 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, for documentation and for clients that list them.
+    pub const ALL: [Rule; 28] = [
+        Rule::InvalidJson,
+        Rule::UnknownField,
+        Rule::Required,
+        Rule::Empty,
+        Rule::MaxLength,
+        Rule::TooManyHashtags,
+        Rule::TooManyMentions,
+        Rule::TooFewMedia,
+        Rule::TooManyMedia,
+        Rule::TooManyCollaborators,
+        Rule::Duplicate,
+        Rule::NotAllowedForKind,
+        Rule::WrongMediaType,
+        Rule::UnknownMediaType,
+        Rule::InvalidCharacter,
+        Rule::InvalidUrl,
+        Rule::UnsupportedScheme,
+        Rule::NonAsciiUrl,
+        Rule::MissingHost,
+        Rule::UrlCredentials,
+        Rule::OutOfRange,
+        Rule::PositionRequired,
+        Rule::NotNumeric,
+        Rule::InvalidInstant,
+        Rule::InvalidLocalTime,
+        Rule::UnknownTimeZone,
+        Rule::NonexistentLocalTime,
+        Rule::InThePast,
+    ];
+
     /// The rule's machine-readable name, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,10 +157,16 @@ pub struct Violation {
 }
 
 impl Violation {
-    /// A violation of `rule` at `field`, with `detail` (the sentence without the field).
+    /// A violation of `rule` at `field`, with `detail` (the sentence without the field). An empty
+    /// `field` stands for the whole input.
     pub fn new(field: impl Into<String>, rule: Rule, detail: impl fmt::Display) -> Self {
         let field = field.into();
-        let message = format!("{field}: {detail}");
+        // The root of the input (a JSON syntax error) has no field to name.
+        let message = if field.is_empty() {
+            detail.to_string()
+        } else {
+            format!("{field}: {detail}")
+        };
         Self {
             field,
             rule,
@@ -395,10 +433,16 @@ mod tests {
 
     #[test]
     fn every_rule_serialises_as_its_stable_name() {
-        for rule in [Rule::InThePast, Rule::NonAsciiUrl, Rule::MaxLength] {
+        for rule in Rule::ALL {
             let json = serde_json::to_value(rule).unwrap();
             assert_eq!(json, serde_json::Value::String(rule.as_str().to_owned()));
         }
+    }
+
+    #[test]
+    fn rule_names_are_unique() {
+        let names: std::collections::HashSet<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), Rule::ALL.len());
     }
 
     #[test]
