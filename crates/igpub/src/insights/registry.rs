@@ -297,6 +297,33 @@ impl Registry {
         None
     }
 
+    /// The series a stored value belongs to: aliases and renamed metrics map to today's
+    /// name, so `impressions` rows continue the `views` series and media `saved` rows fill a
+    /// `saves` column. A name that became a breakdown value, or that igpub does not know, is
+    /// its own series.
+    pub fn series_name(&self, surface: Surface, name: &str) -> String {
+        let Some(mut def) = self.find(surface, name) else {
+            return name.to_owned();
+        };
+        for _ in 0..self.metrics.len() {
+            let next = def
+                .successor
+                .filter(|l| l.breakdown_value.is_none())
+                .and_then(|l| self.find_exact(surface, l.metric));
+            match next {
+                Some(successor) => def = successor,
+                None => break,
+            }
+        }
+        def.name.to_owned()
+    }
+
+    /// Whether daily values of the metric may be summed; `None` for names igpub does not
+    /// know.
+    pub fn additivity(&self, surface: Surface, name: &str) -> Option<Additivity> {
+        self.find(surface, name).map(|def| def.additivity)
+    }
+
     fn on_surface(&self, surface: Surface) -> impl Iterator<Item = &'static MetricDef> + use<> {
         self.metrics
             .iter()

@@ -358,3 +358,20 @@ fn reach_prefers_the_daily_time_series() {
         (None, Period::Lifetime)
     );
 }
+
+#[test]
+fn stored_series_follow_lineage_and_aliases() {
+    let registry = registry();
+    assert_eq!(
+        registry.series_name(Surface::Account, "impressions"),
+        "views"
+    );
+    assert_eq!(registry.series_name(Surface::Account, "saved"), "saves");
+    assert_eq!(registry.series_name(Surface::Reels, "plays"), "views");
+    assert_eq!(registry.series_name(Surface::Feed, "saves"), "saved");
+    assert_eq!(
+        registry.series_name(Surface::Story, "taps_forward"),
+        "taps_forward"
+    );
+    assert_eq!(registry.series_name(Surface::Story, "no_such"), "no_such");
+}
