@@ -8,8 +8,11 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod insights;
 pub mod media;
 pub mod store;
+pub mod telemetry;
 pub mod vault;
