@@ -44,7 +44,9 @@ pub struct Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetaSettings {
-    /// The Meta app id (`client_id` of Facebook Login).
+    /// The Meta app id (`client_id` of Facebook Login). Meta's ids are numeric strings, and an
+    /// environment variable like `IGPUB_META__APP_ID=42` reads as a number, so both are taken.
+    #[serde(deserialize_with = "string_or_number")]
     pub app_id: String,
     /// The Meta app secret: code exchange, `appsecret_proof` and webhook signatures.
     #[serde(skip_serializing)]
@@ -136,6 +138,19 @@ impl Default for MediaSettings {
     }
 }
 
+fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StringOrNumber {
+        String(String),
+        Number(u64),
+    }
+    Ok(match StringOrNumber::deserialize(deserializer)? {
+        StringOrNumber::String(text) => text,
+        StringOrNumber::Number(number) => number.to_string(),
+    })
+}
+
 /// A configuration that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -170,7 +185,11 @@ impl Settings {
     /// The settings as TOML with every secret replaced by `[redacted]` or `[unset]`.
     pub fn redacted_toml(&self) -> String {
         fn mark(secret: &Option<SecretString>) -> &'static str {
-            if secret.is_some() { "[redacted]" } else { "[unset]" }
+            if secret.is_some() {
+                "[redacted]"
+            } else {
+                "[unset]"
+            }
         }
         let mut text = toml_string(self);
         text.push_str(&format!(
@@ -208,7 +227,8 @@ fn is_setting(key: &figment::value::UncasedStr) -> bool {
 fn toml_string(settings: &Settings) -> String {
     // Serialising a plain struct of strings, numbers and paths cannot fail; fall back to JSON
     // rather than panic if a future field type ever makes it fail.
-    toml::to_string_pretty(settings).unwrap_or_else(|error| format!("# cannot render as TOML: {error}\n"))
+    toml::to_string_pretty(settings)
+        .unwrap_or_else(|error| format!("# cannot render as TOML: {error}\n"))
 }
 
 #[cfg(test)]
@@ -226,7 +246,10 @@ mod tests {
     #[test]
     fn environment_overrides_file_and_nested_keys_use_double_underscore() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("igpub.toml", "database_url = \"sqlite://from-file.db\"\n[meta]\napp_id = \"1\"\n")?;
+            jail.create_file(
+                "igpub.toml",
+                "database_url = \"sqlite://from-file.db\"\n[meta]\napp_id = \"1\"\n",
+            )?;
             jail.set_env("IGPUB_META__APP_ID", "42");
             jail.set_env("IGPUB_SECRET_KEYS", "c2VjcmV0");
             // Variables of other tools share the prefix and must not be read as settings.

@@ -76,7 +76,11 @@ impl ApiError {
 
     /// 404: the resource does not exist for this tenant (another tenant's rows included).
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 409: the request conflicts with the resource's state or an earlier idempotent request.
@@ -95,7 +99,11 @@ impl ApiError {
 
     /// 422: the request is well-formed but breaks rules; every broken rule is in `details`.
     pub fn validation(message: impl Into<String>, details: Vec<ErrorDetail>) -> Self {
-        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        );
         error.details = details;
         error
     }
