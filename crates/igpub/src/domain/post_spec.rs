@@ -81,6 +81,10 @@ impl PostSpec {
     ///
     /// The caption comes back whole, with the hashtags already appended, and `hashtags` is left
     /// out; media types, the publish time and the draft flag are always spelled out.
+    ///
+    /// To store a post and read it back later, keep this input with the `now` it was first parsed
+    /// at and parse it again with that same `now`: with a later `now` its publish time may have
+    /// become "in the past". An edit (a new `now`) must pass the rules again, as it should.
     pub fn to_input(&self) -> PostInput {
         PostInput {
             kind: self.kind,
