@@ -14,6 +14,7 @@ mod report_sets;
 mod summary;
 mod version;
 mod vocabulary;
+pub mod webhook;
 
 pub use aggregate::{Aggregation, Figure, PeriodFigure};
 pub use daily::{
