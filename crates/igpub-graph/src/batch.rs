@@ -1,0 +1,340 @@
+//! Batch requests (graph-api.md §9.1): up to 50 sub-requests in one HTTP round trip, with
+//! `name`, `depends_on`, `omit_response_on_success` and JSONPath references such as
+//! `{result=publish:$.id}`.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{AuthedClient, decode_body};
+use crate::error::{GraphError, parse_envelope};
+use crate::request::{GraphRequest, Method, ParamValue};
+use crate::secret::scrub;
+use crate::usage::UsageReport;
+
+/// The most sub-requests Meta takes in one batch.
+pub const MAX_BATCH_REQUESTS: usize = 50;
+
+/// One sub-request of a batch.
+#[derive(Clone, Debug)]
+pub struct BatchRequest {
+    /// The request; its path may hold JSONPath references to earlier named results.
+    pub request: GraphRequest,
+    /// `name`, for later sub-requests to refer to.
+    pub name: Option<String>,
+    /// `depends_on`: the name of a sub-request that must succeed first.
+    pub depends_on: Option<String>,
+    /// `omit_response_on_success`: Meta omits named responses unless this is `false`.
+    pub omit_response_on_success: Option<bool>,
+}
+
+impl BatchRequest {
+    /// Wraps a request.
+    pub fn new(request: GraphRequest) -> Self {
+        Self {
+            request,
+            name: None,
+            depends_on: None,
+            omit_response_on_success: None,
+        }
+    }
+
+    /// Names the sub-request.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Makes it wait for the named sub-request.
+    #[must_use]
+    pub fn depends_on(mut self, name: impl Into<String>) -> Self {
+        self.depends_on = Some(name.into());
+        self
+    }
+
+    /// Sets `omit_response_on_success`.
+    #[must_use]
+    pub fn omit_response_on_success(mut self, omit: bool) -> Self {
+        self.omit_response_on_success = Some(omit);
+        self
+    }
+
+    /// The sub-request as Meta's batch JSON: `method`, `relative_url`, form `body` for POST.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let params = self.request.encoded_params();
+        let mut object = serde_json::Map::new();
+        object.insert("method".into(), self.request.method.as_str().into());
+        let relative_url = match self.request.method {
+            Method::Post => {
+                object.insert("body".into(), params.into());
+                self.request.path.clone()
+            }
+            Method::Get | Method::Delete if params.is_empty() => self.request.path.clone(),
+            Method::Get | Method::Delete => format!("{}?{params}", self.request.path),
+        };
+        object.insert("relative_url".into(), relative_url.into());
+        if let Some(name) = &self.name {
+            object.insert("name".into(), name.clone().into());
+        }
+        if let Some(depends_on) = &self.depends_on {
+            object.insert("depends_on".into(), depends_on.clone().into());
+        }
+        if let Some(omit) = self.omit_response_on_success {
+            object.insert("omit_response_on_success".into(), omit.into());
+        }
+        serde_json::Value::Object(object)
+    }
+
+    fn has_secret_params(&self) -> bool {
+        self.request
+            .params
+            .iter()
+            .any(|(_, value)| matches!(value, ParamValue::Secret(_)))
+    }
+}
+
+/// One header of a sub-response.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct BatchHeader {
+    /// Header name.
+    pub name: String,
+    /// Header value.
+    pub value: String,
+}
+
+/// One sub-response: its own HTTP code, headers and body (a JSON string).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct BatchResponse {
+    /// The sub-request's HTTP status.
+    pub code: u16,
+    /// Its headers (present unless `include_headers=false`).
+    #[serde(default)]
+    pub headers: Vec<BatchHeader>,
+    /// Its body, as the JSON text Meta sent.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// `METHOD path` of the sub-request, for errors.
+    #[serde(skip)]
+    pub endpoint: String,
+    /// Secrets to scrub from error texts; `SecretString` keeps them out of `Debug`.
+    #[serde(skip)]
+    secrets: Vec<SecretString>,
+}
+
+impl BatchResponse {
+    /// The usage headers of this sub-response.
+    pub fn usage(&self) -> UsageReport {
+        let mut map = http::HeaderMap::new();
+        for header in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(header.name.to_ascii_lowercase().as_bytes()),
+                http::HeaderValue::from_str(&header.value),
+            ) {
+                map.insert(name, value);
+            }
+        }
+        UsageReport::from_headers(&map)
+    }
+
+    /// Decodes the body as `T`, or turns an error sub-response into the same [`GraphError`] a
+    /// direct call would have given.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, GraphError> {
+        let body = self.body.as_deref().unwrap_or("null");
+        let secrets: Vec<&str> = self
+            .secrets
+            .iter()
+            .map(|secret| secret.expose_secret())
+            .collect();
+        let success = (200..300).contains(&self.code);
+        if !success || body.starts_with("{\"error\"") {
+            if let Some(api) = parse_envelope(
+                body.as_bytes(),
+                self.code,
+                &self.endpoint,
+                self.usage(),
+                &secrets,
+            ) {
+                return Err(GraphError::Api(Box::new(api)));
+            }
+            if !success {
+                return Err(GraphError::Http {
+                    status: self.code,
+                    endpoint: self.endpoint.clone(),
+                    body_excerpt: scrub(&body.chars().take(300).collect::<String>(), &secrets),
+                });
+            }
+        }
+        decode_body(body.as_bytes(), self.code, &self.endpoint, &secrets)
+    }
+}
+
+/// Checks the documented batch rules before anything is sent.
+fn validate(requests: &[BatchRequest]) -> Result<(), GraphError> {
+    if requests.is_empty() || requests.len() > MAX_BATCH_REQUESTS {
+        return Err(GraphError::invalid_input(
+            "batch",
+            format!(
+                "must hold 1 to {MAX_BATCH_REQUESTS} requests, not {}",
+                requests.len()
+            ),
+        ));
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for (index, request) in requests.iter().enumerate() {
+        if let Some(depends_on) = &request.depends_on
+            && !names.contains(&depends_on.as_str())
+        {
+            return Err(GraphError::invalid_input(
+                format!("batch[{index}].depends_on"),
+                format!("must name an earlier request; {depends_on:?} is not one"),
+            ));
+        }
+        if let Some(name) = &request.name {
+            if names.contains(&name.as_str()) {
+                return Err(GraphError::invalid_input(
+                    format!("batch[{index}].name"),
+                    format!("{name:?} is used twice"),
+                ));
+            }
+            names.push(name);
+        }
+    }
+    Ok(())
+}
+
+/// The outer `POST /` carrying the batch. When a sub-request holds a secret parameter the whole
+/// `batch` value is a secret.
+pub fn batch_request(requests: &[BatchRequest]) -> Result<GraphRequest, GraphError> {
+    validate(requests)?;
+    let json =
+        serde_json::Value::Array(requests.iter().map(BatchRequest::to_json).collect()).to_string();
+    let outer = GraphRequest::post(&[]).param("include_headers", "true");
+    Ok(if requests.iter().any(BatchRequest::has_secret_params) {
+        outer.secret_param("batch", SecretString::from(json))
+    } else {
+        outer.param("batch", json)
+    })
+}
+
+impl AuthedClient {
+    /// Sends a batch; the answer has one entry per request, in order, `None` where Meta ran
+    /// nothing (timed out, or a dependency failed). The outer call succeeds even when
+    /// sub-requests fail: decode each with [`BatchResponse::decode`].
+    pub async fn batch(
+        &self,
+        requests: Vec<BatchRequest>,
+    ) -> Result<Vec<Option<BatchResponse>>, GraphError> {
+        let outer = batch_request(&requests)?;
+        let mut answers: Vec<Option<BatchResponse>> = self.send_json(&outer).await?;
+        if answers.len() != requests.len() {
+            return Err(GraphError::UnexpectedResponse {
+                endpoint: outer.endpoint(),
+                what: format!("{} answers for {} requests", answers.len(), requests.len()),
+            });
+        }
+        for (answer, request) in answers.iter_mut().zip(&requests) {
+            if let Some(answer) = answer {
+                answer.endpoint = request.request.endpoint();
+                answer.secrets = vec![SecretString::from(self.token.expose_secret().to_owned())];
+                for (_, value) in &request.request.params {
+                    if let ParamValue::Secret(secret) = value {
+                        answer.secrets.push(secret.clone());
+                    }
+                }
+            }
+        }
+        Ok(answers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_bodies_are_form_strings_and_gets_carry_their_query() {
+        let publish = BatchRequest::new(
+            GraphRequest::post(&["17841405822304914", "media_publish"])
+                .param("creation_id", "17889455560051447"),
+        )
+        .name("publish")
+        .omit_response_on_success(false);
+        let fetch = BatchRequest::new(
+            GraphRequest::new(Method::Get, "{result=publish:$.id}").param("fields", "id,permalink"),
+        )
+        .depends_on("publish");
+        assert_eq!(
+            publish.to_json(),
+            serde_json::json!({"method":"POST","relative_url":"17841405822304914/media_publish","body":"creation_id=17889455560051447","name":"publish","omit_response_on_success":false})
+        );
+        assert_eq!(
+            fetch.to_json(),
+            serde_json::json!({"method":"GET","relative_url":"{result=publish:$.id}?fields=id%2Cpermalink","depends_on":"publish"})
+        );
+    }
+
+    #[test]
+    fn batches_must_hold_1_to_50_requests() {
+        assert!(batch_request(&[]).is_err());
+        let many = vec![BatchRequest::new(GraphRequest::get(&["1"])); 51];
+        assert!(batch_request(&many).is_err());
+        assert!(batch_request(&many[..50]).is_ok());
+    }
+
+    #[test]
+    fn depends_on_must_name_an_earlier_request() {
+        let orphan = vec![BatchRequest::new(GraphRequest::get(&["1"])).depends_on("nobody")];
+        let message = batch_request(&orphan)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("batch[0].depends_on"), "{message}");
+        let twice = vec![
+            BatchRequest::new(GraphRequest::get(&["1"])).name("a"),
+            BatchRequest::new(GraphRequest::get(&["2"])).name("a"),
+        ];
+        assert!(batch_request(&twice).is_err());
+    }
+
+    #[test]
+    fn a_batch_with_a_secret_parameter_hides_the_whole_batch() {
+        let secret = vec![BatchRequest::new(
+            GraphRequest::get(&["debug_token"])
+                .secret_param("input_token", SecretString::from("EAAGinspected")),
+        )];
+        let outer = batch_request(&secret).ok();
+        let shown = format!("{outer:?}");
+        assert!(!shown.contains("EAAGinspected"), "{shown}");
+        assert!(
+            outer
+                .map(|o| o.encoded_params())
+                .unwrap_or_default()
+                .contains("EAAGinspected")
+        );
+    }
+
+    #[test]
+    fn error_sub_responses_become_graph_errors() {
+        // Shape from graph-api.md §9.1.
+        let answers: Vec<Option<BatchResponse>> = serde_json::from_str(
+            r#"[{"code":200,"headers":[{"name":"Content-Type","value":"text/javascript; charset=UTF-8"}],"body":"{\"data\":[{\"quota_usage\":2,\"config\":{\"quota_total\":50,\"quota_duration\":86400}}]}"},
+                {"code":400,"headers":[],"body":"{\"error\":{\"message\":\"Media ID is not available\",\"type\":\"OAuthException\",\"code\":9007,\"error_subcode\":2207027,\"fbtrace_id\":\"x\"}}"},
+                null]"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(answers.len(), 3);
+        let first = answers.first().cloned().flatten();
+        let value: Option<serde_json::Value> = first.and_then(|a| a.decode().ok());
+        assert_eq!(
+            value.and_then(|v| v.pointer("/data/0/quota_usage").cloned()),
+            Some(serde_json::json!(2))
+        );
+        let second = answers.get(1).cloned().flatten();
+        let error = second.map(|a| a.decode::<serde_json::Value>());
+        assert!(
+            matches!(error, Some(Err(GraphError::Api(api))) if api.code == 9007 && api.http_status == 400)
+        );
+        assert!(answers.get(2).is_some_and(Option::is_none));
+    }
+}

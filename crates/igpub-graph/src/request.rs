@@ -1,0 +1,241 @@
+//! A Graph request as plain data, apart from the transport (async-stripe's habit): the same value
+//! can be sent, asserted in a test, or put in a batch.
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+/// The HTTP methods the Graph API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Method {
+    /// Read.
+    Get,
+    /// Create or act.
+    Post,
+    /// Delete.
+    Delete,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    pub(crate) fn to_http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Delete => http::Method::DELETE,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parameter value: plain, or a secret that `Debug` never shows.
+#[derive(Clone)]
+pub enum ParamValue {
+    /// An ordinary value.
+    Plain(String),
+    /// A secret (an app secret, a code, a token under inspection).
+    Secret(SecretString),
+}
+
+impl ParamValue {
+    pub(crate) fn expose(&self) -> &str {
+        match self {
+            ParamValue::Plain(value) => value,
+            ParamValue::Secret(secret) => secret.expose_secret(),
+        }
+    }
+}
+
+impl fmt::Debug for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Plain(value) => fmt::Debug::fmt(value, f),
+            ParamValue::Secret(_) => f.write_str("[redacted]"),
+        }
+    }
+}
+
+/// One Graph API request. The access token is never part of it: the client adds it as the
+/// `Authorization` header when it sends the request.
+#[derive(Clone, Debug)]
+pub struct GraphRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path below the version, already percent-encoded, without a leading slash
+    /// (`17841400008460056/media`; empty for the root, as in `?ids=` multi-gets and batches).
+    pub path: String,
+    /// The parameters, in order. GET and DELETE send them as the query, POST as a form body.
+    pub params: Vec<(String, ParamValue)>,
+}
+
+/// Characters escaped in a path segment: everything that would end or split it.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'&')
+    .add(b'\\');
+
+/// Joins path segments, escaping each, so an id can never change which endpoint is called.
+pub fn encode_path(segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl GraphRequest {
+    /// A request with a path used verbatim (it must already be encoded). Batch JSONPath
+    /// references such as `{result=publish:$.id}` go through here.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            params: Vec::new(),
+        }
+    }
+
+    /// A request to a node or edge given as segments (`[ig_user_id, "media"]`), each escaped.
+    pub fn to_node(method: Method, segments: &[&str]) -> Self {
+        Self::new(method, encode_path(segments))
+    }
+
+    /// `GET` on a node or edge.
+    pub fn get(segments: &[&str]) -> Self {
+        Self::to_node(Method::Get, segments)
+    }
+
+    /// `POST` on a node or edge.
+    pub fn post(segments: &[&str]) -> Self {
+        Self::to_node(Method::Post, segments)
+    }
+
+    /// `DELETE` on a node.
+    pub fn delete(segments: &[&str]) -> Self {
+        Self::to_node(Method::Delete, segments)
+    }
+
+    /// Adds a parameter.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params
+            .push((name.into(), ParamValue::Plain(value.into())));
+        self
+    }
+
+    /// Adds a parameter when there is a value.
+    pub fn param_opt(self, name: impl Into<String>, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.param(name, value),
+            None => self,
+        }
+    }
+
+    /// Adds a secret parameter: sent, never shown by `Debug`.
+    pub fn secret_param(mut self, name: impl Into<String>, value: SecretString) -> Self {
+        self.params.push((name.into(), ParamValue::Secret(value)));
+        self
+    }
+
+    /// The value of a plain parameter (secrets answer `None`).
+    pub fn param_value(&self, name: &str) -> Option<&str> {
+        self.params.iter().find_map(|(key, value)| match value {
+            ParamValue::Plain(text) if key == name => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
+    /// `METHOD path`: what logs and errors name. Holds ids, never parameters.
+    pub fn endpoint(&self) -> String {
+        format!(
+            "{} {}",
+            self.method,
+            if self.path.is_empty() {
+                "/"
+            } else {
+                &self.path
+            }
+        )
+    }
+
+    /// The parameters form-encoded (`a=1&b=2`), secrets included: for the wire only.
+    pub(crate) fn encoded_params(&self) -> String {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.params {
+            serializer.append_pair(name, value.expose());
+        }
+        serializer.finish()
+    }
+
+    /// True when the path has an empty segment (an empty id), which would call another endpoint.
+    pub(crate) fn has_empty_segment(&self) -> bool {
+        !self.path.is_empty() && self.path.split('/').any(str::is_empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cannot_change_the_endpoint() {
+        assert_eq!(
+            encode_path(&["1/media_publish?x", "media"]),
+            "1%2Fmedia_publish%3Fx/media"
+        );
+        assert_eq!(
+            encode_path(&["17841400008460056", "media"]),
+            "17841400008460056/media"
+        );
+    }
+
+    #[test]
+    fn params_keep_their_order_and_are_form_encoded() {
+        let request = GraphRequest::post(&["1", "media"])
+            .param("caption", "#Bronzed Fonzes!")
+            .param("image_url", "https://e.x/a.jpg");
+        assert_eq!(
+            request.encoded_params(),
+            "caption=%23Bronzed+Fonzes%21&image_url=https%3A%2F%2Fe.x%2Fa.jpg"
+        );
+        assert_eq!(request.param_value("caption"), Some("#Bronzed Fonzes!"));
+        assert_eq!(request.endpoint(), "POST 1/media");
+    }
+
+    #[test]
+    fn secret_params_are_sent_but_never_shown() {
+        let request = GraphRequest::get(&["debug_token"])
+            .secret_param("input_token", SecretString::from("EAAGsecret"));
+        assert!(request.encoded_params().contains("EAAGsecret"));
+        assert!(!format!("{request:?}").contains("EAAGsecret"));
+        assert_eq!(request.param_value("input_token"), None);
+    }
+
+    #[test]
+    fn empty_segments_are_detected() {
+        assert!(GraphRequest::get(&["", "media"]).has_empty_segment());
+        assert!(!GraphRequest::get(&[]).has_empty_segment());
+        assert!(!GraphRequest::get(&["1", "media"]).has_empty_segment());
+    }
+}
