@@ -1,3 +1,12 @@
 //! The HTTP surface: the `/v1` API with its OpenAPI document, the dashboard, health and metrics.
 
+pub mod app;
 pub mod error;
+pub mod extract;
+pub mod health;
+pub mod state;
+
+pub use app::{Application, router};
+pub use error::ApiError;
+pub use extract::{ApiJson, AuthTenant};
+pub use state::AppState;
