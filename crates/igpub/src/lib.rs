@@ -13,6 +13,7 @@ pub mod domain;
 pub mod http;
 pub mod insights;
 pub mod media;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
