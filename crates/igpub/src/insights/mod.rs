@@ -1,4 +1,35 @@
-//! Insights: the version-aware metric registry, pulls, reports and Meta's webhooks.
+//! Insights: the version-aware metric registry, request planning, reports and Meta's
+//! webhooks. Everything here is pure: no I/O, cheap to call, `today` passed in.
+//!
+//! ```
+//! use igpub::insights::{DateRange, GraphVersion, InsightsObject, MetricRequest, Registry};
+//! use jiff::civil::date;
+//!
+//! let registry = Registry::standard();
+//! let today = date(2026, 11, 29);
+//!
+//! // `impressions` became `views` in v22 (graph-api.md §1); the registry follows the rename.
+//! let resolved = registry.resolve(InsightsObject::Account, GraphVersion::V25, "impressions", today)?;
+//! assert_eq!(resolved.served_by, "views");
+//!
+//! // The calls that fetch a week of the account's reach and likes.
+//! let week = DateRange::new(date(2026, 11, 22), date(2026, 11, 28))?;
+//! let plan = registry.plan_account_pull(
+//!     GraphVersion::V25,
+//!     &[MetricRequest::new("reach"), MetricRequest::new("likes")],
+//!     week,
+//!     today,
+//! )?;
+//! // One 7-day time series for reach, then one total_value call per day for likes.
+//! assert_eq!(plan.requests.len(), 8);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Map of the module: [`Registry`] with its data table (`registry_data.rs`) resolves names;
+//! [`Registry::plan_account_pull`], [`Registry::plan_media_pull`] and [`fallback_split`] plan
+//! the Graph calls; [`DailyTable`], [`Summary`], [`PostTable`] and [`DailyReport`] do the
+//! report maths, rendered by [`daily_table_csv`] and friends; [`webhook`] holds the pure parts
+//! of Meta's webhooks.
 
 mod aggregate;
 mod daily;
@@ -42,6 +73,8 @@ pub use vocabulary::{
 
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod property_tests;
 #[cfg(test)]
 mod registry_tests;
 #[cfg(test)]
