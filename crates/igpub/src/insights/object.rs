@@ -94,6 +94,12 @@ impl InsightsObject {
     }
 }
 
+impl From<MediaKind> for InsightsObject {
+    fn from(kind: MediaKind) -> Self {
+        Self::Media(kind)
+    }
+}
+
 impl serde::Serialize for InsightsObject {
     /// `"ACCOUNT"`, or the media kind (`"REELS"`).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::definition::{BreakdownValue, HistoryLimit, LineageKind, MetricDef};
-use super::object::{InsightsObject, MediaKind, Surface};
+use super::object::{InsightsObject, Surface};
 use super::registry_data::METRICS;
 use super::version::{Availability, Change, GraphVersion};
 use super::vocabulary::{Additivity, Caveat, MetricType, Period, ValueShape};
@@ -476,12 +476,5 @@ fn unavailable_reason(availability: &Availability) -> UnknownReason {
         (Some(change), _) => UnknownReason::Retired { change },
         (None, Some(change)) => UnknownReason::NotYetAvailable { change },
         (None, None) => UnknownReason::NotAMetric,
-    }
-}
-
-/// Kept beside the registry so `MediaKind` users can build objects tersely in tests.
-impl From<MediaKind> for InsightsObject {
-    fn from(kind: MediaKind) -> Self {
-        Self::Media(kind)
     }
 }
