@@ -9,8 +9,9 @@ pub struct MetaError {
     pub http_status: u16,
     /// `error.message`.
     pub message: String,
-    /// `error.type`, e.g. `OAuthException` or `GraphMethodException`.
-    pub error_type: String,
+    /// `error.type`, e.g. `OAuthException` or `GraphMethodException`. A static name keeps the
+    /// value small: it is returned by value on every error path.
+    pub error_type: &'static str,
     /// `error.code`.
     pub code: i64,
     /// `error.error_subcode`, when Meta sends one.
@@ -29,7 +30,7 @@ impl MetaError {
         Self {
             http_status: 400,
             message: message.into(),
-            error_type: "OAuthException".to_owned(),
+            error_type: "OAuthException",
             code,
             subcode: None,
             is_transient: None,
@@ -69,8 +70,8 @@ impl MetaError {
     }
 
     /// Sets `error.type`.
-    pub fn error_type(mut self, error_type: impl Into<String>) -> Self {
-        self.error_type = error_type.into();
+    pub fn error_type(mut self, error_type: &'static str) -> Self {
+        self.error_type = error_type;
         self
     }
 
@@ -81,7 +82,9 @@ impl MetaError {
             "type": self.error_type,
             "code": self.code,
         });
-        let object = error.as_object_mut().expect("a json! object literal is an object");
+        let object = error
+            .as_object_mut()
+            .expect("a json! object literal is an object");
         if let Some(subcode) = self.subcode {
             object.insert("error_subcode".into(), json!(subcode));
         }
@@ -98,3 +101,102 @@ impl MetaError {
         json!({ "error": error })
     }
 }
+
+/// The message Meta gives with 100/33 (shared/graph-api.md §6.2).
+const UNSUPPORTED_REQUEST_TAIL: &str = "does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api";
+
+impl MetaError {
+    /// 100/33 `GraphMethodException`: the object is unknown, not visible to the caller, or does
+    /// not support the method (shared/graph-api.md §6.2).
+    pub fn unsupported_request(method: &str, id: &str) -> Self {
+        Self::new(
+            100,
+            format!(
+                "Unsupported {method} request. Object with ID '{id}' {UNSUPPORTED_REQUEST_TAIL}"
+            ),
+        )
+        .subcode(33)
+        .error_type("GraphMethodException")
+    }
+
+    /// `(#100) Tried accessing nonexisting field (x) on node type (T)` (shared/graph-api.md §3.3).
+    pub fn nonexisting_field(field: &str, node_type: &str) -> Self {
+        Self::new(
+            100,
+            format!(
+                "(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})"
+            ),
+        )
+    }
+
+    /// `(#100) The parameter x is required` (shared/graph-api.md §6.3 end).
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::invalid_parameter(format!("The parameter {name} is required"))
+    }
+
+    /// An Instagram publishing error: short generic `message`, the human text in the user
+    /// fields, never transient (shared/graph-api.md §6.1, §6.3).
+    pub fn publishing(
+        code: i64,
+        subcode: i64,
+        message: impl Into<String>,
+        title: impl Into<String>,
+        user_msg: impl Into<String>,
+    ) -> Self {
+        Self::new(code, message)
+            .subcode(subcode)
+            .transient(false)
+            .user(title, user_msg)
+    }
+
+    /// `(#10) Application does not have permission for this action` (shared/graph-api.md §5.5).
+    pub fn permission_denied() -> Self {
+        // graph-api.md §6.1: permission cases answer 403.
+        Self::new(
+            10,
+            "(#10) Application does not have permission for this action",
+        )
+        .status(403)
+    }
+
+    /// Code 2500 `Unknown path components: /x` for an edge the node does not have.
+    pub fn unknown_path(components: &str) -> Self {
+        Self::new(2500, format!("Unknown path components: {components}"))
+    }
+
+    /// Code 1, `is_transient: true`: Meta's "unknown error" (shared/graph-api.md §6.2).
+    pub fn unknown_error() -> Self {
+        Self::new(1, "An unknown error has occurred.")
+            .transient(true)
+            .status(500)
+    }
+
+    /// Code 2, `is_transient: true`: Meta's service error (shared/graph-api.md §6.2).
+    pub fn service_error() -> Self {
+        Self::new(
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+        )
+        .transient(true)
+        .status(500)
+    }
+
+    /// `"<code>/<subcode>"` or `"<code>"`: how counters name this result.
+    pub fn counter_key(&self) -> String {
+        match self.subcode {
+            Some(subcode) => format!("{}/{}", self.code, subcode),
+            None => self.code.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for MetaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.subcode {
+            Some(subcode) => write!(f, "Graph error {}/{}: {}", self.code, subcode, self.message),
+            None => write!(f, "Graph error {}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl std::error::Error for MetaError {}
