@@ -1,0 +1,240 @@
+//! Serving hosted media over HTTP: `GET`/`HEAD /media/{id}.{ext}` with the right
+//! Content-Type and Content-Length, single-range requests (206), a strong ETag and
+//! `Cache-Control: public, max-age=31536000, immutable` (content-addressed files never change).
+//!
+//! [`media_router`] is an axum `Router` to `.merge()` into the app; [`parse_range`] is the pure
+//! range logic, usable by any server.
+
+use std::io::SeekFrom;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::hosting::{FsStorage, HostedObject, parse_file_name};
+
+/// How long caches may keep a file: a year, since a content-addressed URL never changes.
+pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+/// Bytes read from disk per body chunk.
+const CHUNK: usize = 64 * 1024;
+
+/// What a `Range` header asks of a file of a given size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// No usable range: send the whole file (also for multi-range requests, which RFC 9110
+    /// lets a server answer in full).
+    Full,
+    /// Bytes `start..=end`.
+    Partial {
+        /// First byte.
+        start: u64,
+        /// Last byte, inclusive.
+        end: u64,
+    },
+    /// The range lies past the end: 416.
+    Unsatisfiable,
+}
+
+/// Interpret a `Range` header (RFC 9110 §14.1.2) for a file of `size` bytes.
+pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return RangeRequest::Full;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Full;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeRequest::Full;
+    };
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        // Suffix range: the last N bytes.
+        return match last.parse::<u64>() {
+            Ok(0) => RangeRequest::Unsatisfiable,
+            Ok(n) if size > 0 => RangeRequest::Partial {
+                start: size.saturating_sub(n),
+                end: size - 1,
+            },
+            Ok(_) => RangeRequest::Unsatisfiable,
+            Err(_) => RangeRequest::Full,
+        };
+    }
+    let Ok(start) = first.parse::<u64>() else {
+        return RangeRequest::Full;
+    };
+    let end = if last.is_empty() {
+        u64::MAX
+    } else {
+        match last.parse::<u64>() {
+            Ok(end) if end >= start => end,
+            _ => return RangeRequest::Full,
+        }
+    };
+    if start >= size {
+        return RangeRequest::Unsatisfiable;
+    }
+    RangeRequest::Partial {
+        start,
+        end: end.min(size - 1),
+    }
+}
+
+/// A router serving `GET` and `HEAD` `/media/{id}.{ext}` from `storage`.
+pub fn media_router(storage: Arc<FsStorage>) -> Router {
+    Router::new()
+        .route("/media/{file}", get(serve_media).head(serve_media))
+        .with_state(storage)
+}
+
+async fn serve_media(
+    State(storage): State<Arc<FsStorage>>,
+    Path(file): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Ok((id, kind)) = parse_file_name(&file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (object, mut handle) = match storage.open_file(&id).await {
+        Ok(Some(found)) if found.0.kind == kind => found,
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "serving hosted media failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let etag = object.etag();
+    if if_none_match(&headers, &etag) {
+        return with_common_headers(
+            Response::builder().status(StatusCode::NOT_MODIFIED),
+            &object,
+        )
+        .body(Body::empty())
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
+    let range = parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        object.size,
+    );
+    let (status, start, len) = match range {
+        RangeRequest::Full => (StatusCode::OK, 0, object.size),
+        RangeRequest::Partial { start, end } => {
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        RangeRequest::Unsatisfiable => {
+            return with_common_headers(
+                Response::builder().status(StatusCode::RANGE_NOT_SATISFIABLE),
+                &object,
+            )
+            .header(header::CONTENT_RANGE, format!("bytes */{}", object.size))
+            .body(Body::empty())
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+    };
+    let mut builder = with_common_headers(Response::builder().status(status), &object)
+        .header(header::CONTENT_TYPE, object.kind.content_type())
+        .header(header::CONTENT_LENGTH, len);
+    if status == StatusCode::PARTIAL_CONTENT {
+        builder = builder.header(
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{}/{}", start + len - 1, object.size),
+        );
+    }
+    let body = if method == Method::HEAD || len == 0 {
+        Body::empty()
+    } else {
+        if let Err(error) = handle.seek(SeekFrom::Start(start)).await {
+            tracing::error!(%error, "seeking in hosted media failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Body::from_stream(file_chunks(handle.take(len)))
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn with_common_headers(
+    builder: axum::http::response::Builder,
+    object: &HostedObject,
+) -> axum::http::response::Builder {
+    builder
+        .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"))
+        .header(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL),
+        )
+        .header(header::ETAG, object.etag())
+        .header(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        )
+}
+
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+fn file_chunks(
+    reader: tokio::io::Take<tokio::fs::File>,
+) -> impl futures::Stream<Item = std::io::Result<Bytes>> {
+    futures::stream::try_unfold(reader, |mut reader| async move {
+        let mut buffer = vec![0u8; CHUNK];
+        let read = reader.read(&mut buffer).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        buffer.truncate(read);
+        Ok(Some((Bytes::from(buffer), reader)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RangeRequest, parse_range};
+
+    #[test]
+    fn ranges_are_parsed_as_rfc_9110_says() {
+        use RangeRequest::*;
+        assert_eq!(parse_range(None, 100), Full);
+        assert_eq!(
+            parse_range(Some("bytes=0-9"), 100),
+            Partial { start: 0, end: 9 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=90-"), 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=90-500"), 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-10"), 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-500"), 100),
+            Partial { start: 0, end: 99 }
+        );
+        assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=-0"), 100), Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=9-3"), 100), Full);
+        assert_eq!(parse_range(Some("items=0-3"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=abc"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=0-0"), 0), Unsatisfiable);
+    }
+}
