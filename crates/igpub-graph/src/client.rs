@@ -22,6 +22,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit for establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long an unused pooled connection is kept.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Called with the usage headers of every response, success or error (graph-api.md §7).
 pub type UsageObserver = Arc<dyn Fn(&UsageReport) + Send + Sync>;
 
@@ -33,6 +36,7 @@ pub struct GraphClientBuilder {
     app_secret: Option<SecretString>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
     user_agent: String,
     on_usage: Option<UsageObserver>,
     image_poll: PollPolicy,
@@ -47,6 +51,7 @@ impl Default for GraphClientBuilder {
             app_secret: None,
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
             user_agent: concat!("igpub-graph/", env!("CARGO_PKG_VERSION")).to_owned(),
             on_usage: None,
             image_poll: PollPolicy::image(),
@@ -87,11 +92,13 @@ impl GraphClientBuilder {
         self
     }
 
-    /// No client-side time limits. Tests on tokio's paused clock need this: the paused clock
-    /// jumps ahead whenever the runtime waits on I/O, which would fire any timeout at once.
+    /// No client-side timers at all: no request or connect limit, no idle-connection sweep.
+    /// Tests on tokio's paused clock need this: the paused clock jumps to the next timer whenever
+    /// the runtime waits on I/O, which would fire a timeout at once or skip time ahead.
     pub fn without_timeouts(mut self) -> Self {
         self.timeout = None;
         self.connect_timeout = None;
+        self.pool_idle_timeout = None;
         self
     }
 
@@ -126,7 +133,8 @@ impl GraphClientBuilder {
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
             // A redirect would carry the request, and its parameters, somewhere Meta did not say.
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(self.pool_idle_timeout);
         if let Some(timeout) = self.timeout {
             http = http.timeout(timeout);
         }

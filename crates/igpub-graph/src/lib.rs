@@ -68,8 +68,9 @@ pub use auth::{
 pub use batch::{BatchHeader, BatchRequest, BatchResponse, MAX_BATCH_REQUESTS, batch_request};
 pub use classify::{ErrorClass, RateLimitScope, classify};
 pub use client::{
-    AuthedClient, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    GraphClient, GraphClientBuilder, GraphResponse, UsageObserver,
+    AuthedClient, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_TIMEOUT, GraphClient, GraphClientBuilder, GraphResponse,
+    UsageObserver,
 };
 pub use container::{
     ContainerReady, ContainerStatus, ContainerStatusCode, MAX_IDS_PER_REQUEST, PollPolicy,

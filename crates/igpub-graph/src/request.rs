@@ -119,7 +119,14 @@ impl GraphRequest {
 
     /// A request to a node or edge given as segments (`[ig_user_id, "media"]`), each escaped.
     pub fn to_node(method: Method, segments: &[&str]) -> Self {
-        Self::new(method, encode_path(segments))
+        let path = encode_path(segments);
+        // A lone empty id must not become the root path; "/" is caught as an empty segment.
+        let path = if path.is_empty() && !segments.is_empty() {
+            "/".to_owned()
+        } else {
+            path
+        };
+        Self::new(method, path)
     }
 
     /// `GET` on a node or edge.
@@ -235,6 +242,7 @@ mod tests {
     #[test]
     fn empty_segments_are_detected() {
         assert!(GraphRequest::get(&["", "media"]).has_empty_segment());
+        assert!(GraphRequest::get(&[""]).has_empty_segment());
         assert!(!GraphRequest::get(&[]).has_empty_segment());
         assert!(!GraphRequest::get(&["1", "media"]).has_empty_segment());
     }
