@@ -256,6 +256,16 @@ fn integrations(rows: Vec<IntegrationRow>) -> Result<Vec<Integration>, StoreErro
     rows.into_iter().map(Integration::try_from).collect()
 }
 
+/// The columns a connect writes, with the token already sealed for `id`.
+struct IntegrationWrite<'a> {
+    tenant: TenantId,
+    id: IntegrationId,
+    sealed_token: String,
+    metadata_json: &'a str,
+    ig_user_id: &'a str,
+    token_expires_at: Option<i64>,
+}
+
 /// One health change: `status`, `last_error`, and `last_verified_at` when given.
 struct Health<'a> {
     status: IntegrationStatus,
@@ -283,19 +293,11 @@ impl SqlStore {
         row.map(Integration::try_from).transpose()
     }
 
-    /// Replaces the token and metadata of an existing integration; `None` if it vanished.
+    /// Stores a new token and metadata on an existing integration; `None` if it vanished.
     async fn reconnect(
         &self,
-        tenant: TenantId,
-        integration: IntegrationId,
-        new: &NewIntegration,
-        metadata: &InstagramMetadata,
+        write: &IntegrationWrite<'_>,
     ) -> Result<Option<Integration>, StoreError> {
-        let sealed = self.seal(
-            &new.page_token,
-            &TokenContext::integration(tenant, integration),
-        )?;
-        let metadata_json = to_json(metadata)?;
         let row: Option<IntegrationRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(concat!(
                 "UPDATE integrations SET api_key = $3, metadata = $4, status = 'active', \
@@ -303,11 +305,11 @@ impl SqlStore {
                  WHERE tenant_id = $1 AND id = $2 RETURNING ",
                 integration_columns!()
             ))
-            .bind(tenant.to_string())
-            .bind(integration.to_string())
-            .bind(&sealed)
-            .bind(&metadata_json)
-            .bind(metadata.token_expires_at.map(|at| at.as_millisecond()))
+            .bind(write.tenant.to_string())
+            .bind(write.id.to_string())
+            .bind(&write.sealed_token)
+            .bind(write.metadata_json)
+            .bind(write.token_expires_at)
             .bind(self.now_millis())
             .fetch_optional(pool)
             .await?
@@ -318,17 +320,8 @@ impl SqlStore {
     /// Inserts a new integration; `None` if the account was connected concurrently.
     async fn insert_integration(
         &self,
-        tenant: TenantId,
-        new: &NewIntegration,
-        metadata: &InstagramMetadata,
+        write: &IntegrationWrite<'_>,
     ) -> Result<Option<Integration>, StoreError> {
-        // The id is chosen before encrypting because the ciphertext is bound to it.
-        let integration = IntegrationId::generate();
-        let sealed = self.seal(
-            &new.page_token,
-            &TokenContext::integration(tenant, integration),
-        )?;
-        let metadata_json = to_json(metadata)?;
         let inserted: Result<Option<IntegrationRow>, sqlx::Error> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(concat!(
                 "INSERT INTO integrations (id, tenant_id, provider, api_key, metadata, status, \
@@ -337,20 +330,20 @@ impl SqlStore {
                  ON CONFLICT (tenant_id, provider, ig_user_id) DO NOTHING RETURNING ",
                 integration_columns!()
             ))
-            .bind(integration.to_string())
-            .bind(tenant.to_string())
-            .bind(&sealed)
-            .bind(&metadata_json)
+            .bind(write.id.to_string())
+            .bind(write.tenant.to_string())
+            .bind(&write.sealed_token)
+            .bind(write.metadata_json)
             .bind(self.now_millis())
-            .bind(&metadata.ig_user_id)
-            .bind(metadata.token_expires_at.map(|at| at.as_millisecond()))
+            .bind(write.ig_user_id)
+            .bind(write.token_expires_at)
             .fetch_optional(pool)
             .await
         });
         match inserted {
             Ok(row) => row.map(Integration::try_from).transpose(),
             Err(error) if is_foreign_key_violation(&error) => {
-                Err(StoreError::not_found("tenant", tenant))
+                Err(StoreError::not_found("tenant", write.tenant))
             }
             Err(error) => Err(error.into()),
         }
@@ -395,11 +388,6 @@ impl SqlStore {
     }
 }
 
-fn to_json(metadata: &InstagramMetadata) -> Result<String, StoreError> {
-    serde_json::to_string(metadata)
-        .map_err(|e| StoreError::invalid("metadata", format!("cannot be written as JSON: {e}")))
-}
-
 #[async_trait]
 impl IntegrationStore for SqlStore {
     async fn upsert_instagram_integration(
@@ -408,15 +396,30 @@ impl IntegrationStore for SqlStore {
         new: NewIntegration,
     ) -> Result<Integration, StoreError> {
         let metadata = new.metadata()?;
-        // Two concurrent connects of one account race between these paths; whichever loses
+        let metadata_json = serde_json::to_string(&metadata).map_err(|e| {
+            StoreError::invalid("metadata", format!("cannot be written as JSON: {e}"))
+        })?;
+        // Two concurrent connects of one account race between the two paths; whichever loses
         // finds the winner's row on the next attempt.
         for _ in 0..UPSERT_ATTEMPTS {
             let existing = self
                 .find_integration_by_ig_user(tenant, &metadata.ig_user_id)
                 .await?;
+            // The ciphertext is bound to the integration's id, so the id is decided first.
+            let id = existing
+                .as_ref()
+                .map_or_else(IntegrationId::generate, |found| found.id);
+            let write = IntegrationWrite {
+                tenant,
+                id,
+                sealed_token: self.seal(&new.page_token, &TokenContext::integration(tenant, id))?,
+                metadata_json: &metadata_json,
+                ig_user_id: &metadata.ig_user_id,
+                token_expires_at: metadata.token_expires_at.map(|at| at.as_millisecond()),
+            };
             let done = match existing {
-                Some(existing) => self.reconnect(tenant, existing.id, &new, &metadata).await?,
-                None => self.insert_integration(tenant, &new, &metadata).await?,
+                Some(_) => self.reconnect(&write).await?,
+                None => self.insert_integration(&write).await?,
             };
             if let Some(integration) = done {
                 return Ok(integration);

@@ -328,7 +328,8 @@ pub trait IntegrationStore: Send + Sync {
         integration: IntegrationId,
     ) -> Result<SecretString, StoreError>;
 
-    /// Records that Meta refused the token (any code 190): the integration needs reconnecting.
+    /// Records that Meta refused the token (any code 190, graph-api.md §6.2): the integration
+    /// needs reconnecting, and `reason` (Meta's message, cut to 1000 characters) says why.
     async fn mark_needs_reconnect(
         &self,
         tenant: TenantId,
