@@ -585,3 +585,149 @@ fn read_fourcc(bytes: &[u8], at: usize) -> Option<FourCc> {
     let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(FourCc(b))
 }
+
+#[cfg(test)]
+#[path = "../../tests/it/media/mp4_builder.rs"]
+mod mp4_builder;
+
+#[cfg(test)]
+mod tests {
+    use super::mp4_builder::{Mp4Spec, build_mp4};
+    use super::*;
+
+    #[test]
+    fn a_faststart_mp4_yields_duration_codecs_frame_rate_and_size() {
+        let facts = parse_mp4(&build_mp4(&Mp4Spec::default())).unwrap();
+        assert_eq!(facts.layout, MoovLayout::MoovFirst);
+        assert_eq!(facts.major_brand.as_deref(), Some("isom"));
+        assert_eq!(facts.duration_secs, Some(10.0));
+        let video = facts.video().unwrap();
+        assert_eq!(video.codec, Some(FourCc(*b"avc1")));
+        assert_eq!(video.codec.unwrap().codec_family(), CodecFamily::H264);
+        assert_eq!((video.width, video.height), (Some(1080), Some(1920)));
+        assert!((video.frame_rate.unwrap() - 30.0).abs() < 1e-9);
+        assert!(!video.has_edit_list);
+        let audio = facts.audio().unwrap();
+        assert_eq!(audio.codec.unwrap().codec_family(), CodecFamily::Aac);
+        assert_eq!(audio.sample_rate, Some(44_100));
+    }
+
+    #[test]
+    fn version_1_boxes_with_64_bit_times_are_read() {
+        let spec = Mp4Spec {
+            version1: true,
+            duration_ms: 61_200,
+            fps: 25,
+            ..Mp4Spec::default()
+        };
+        let facts = parse_mp4(&build_mp4(&spec)).unwrap();
+        assert_eq!(facts.duration_secs, Some(61.2));
+        assert!((facts.video().unwrap().frame_rate.unwrap() - 25.0).abs() < 1e-9);
+        assert_eq!(facts.video().unwrap().width, Some(1080));
+    }
+
+    #[test]
+    fn mdat_before_moov_is_reported_with_where_moov_starts() {
+        let spec = Mp4Spec {
+            moov_first: false,
+            mdat_bytes: 1000,
+            ..Mp4Spec::default()
+        };
+        let bytes = build_mp4(&spec);
+        // Only the head: ftyp and the start of mdat.
+        let head = parse_mp4(&bytes[..200]).unwrap();
+        let MoovLayout::MdatFirst {
+            next_box_offset: Some(offset),
+        } = head.layout
+        else {
+            panic!("{head:?}")
+        };
+        let tail = parse_mp4_at(&bytes[offset as usize..], offset).unwrap();
+        assert_eq!(tail.video().unwrap().codec, Some(FourCc(*b"avc1")));
+        // The whole file parses too, and still says mdat came first.
+        assert!(matches!(
+            parse_mp4(&bytes).unwrap().layout,
+            MoovLayout::MdatFirst { .. }
+        ));
+    }
+
+    #[test]
+    fn a_moov_cut_off_by_the_prefix_says_how_large_it_is() {
+        let bytes = build_mp4(&Mp4Spec::default());
+        let facts = parse_mp4(&bytes[..100]).unwrap();
+        assert!(
+            matches!(facts.layout, MoovLayout::MoovTruncated { offset: 32, .. }),
+            "{:?}",
+            facts.layout
+        );
+    }
+
+    #[test]
+    fn edit_lists_and_other_codecs_are_reported() {
+        let spec = Mp4Spec {
+            edit_list: true,
+            video_codec: *b"vp09",
+            audio_codec: Some(*b"Opus"),
+            ..Mp4Spec::default()
+        };
+        let facts = parse_mp4(&build_mp4(&spec)).unwrap();
+        assert!(facts.video().unwrap().has_edit_list);
+        assert_eq!(
+            facts.video().unwrap().codec.unwrap().codec_family(),
+            CodecFamily::Other
+        );
+        assert_eq!(facts.audio().unwrap().codec.unwrap().as_text(), "Opus");
+    }
+
+    #[test]
+    fn non_mp4_bytes_are_refused_with_what_they_start_with() {
+        assert!(matches!(
+            parse_mp4(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Err(Mp4Error::NotMp4 { .. })
+        ));
+        assert!(matches!(parse_mp4(b""), Err(Mp4Error::NotMp4 { .. })));
+    }
+
+    #[test]
+    fn hostile_sizes_never_panic() {
+        let valid = build_mp4(&Mp4Spec::default());
+        // Every truncation, and every single-byte corruption of the first 600 bytes.
+        for len in 0..valid.len().min(2000) {
+            let _ = parse_mp4(&valid[..len]);
+        }
+        for at in 0..valid.len().min(600) {
+            for value in [0u8, 1, 7, 8, 0x7f, 0xff] {
+                let mut bytes = valid.clone();
+                bytes[at] = value;
+                let _ = parse_mp4(&bytes);
+            }
+        }
+        // A box claiming to be smaller than its header, and a 64-bit size past the end.
+        assert!(parse_mp4(b"\0\0\0\x04ftyp").is_err());
+        let mut huge = b"\0\0\0\x01moov".to_vec();
+        huge.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert!(matches!(
+            parse_mp4(&huge).unwrap().layout,
+            MoovLayout::MoovTruncated { .. }
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        // 40 nested mdia boxes inside a trak.
+        let mut inner = Vec::new();
+        for _ in 0..40 {
+            let mut b = ((inner.len() + 8) as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(b"mdia");
+            b.extend_from_slice(&inner);
+            inner = b;
+        }
+        let mut trak = ((inner.len() + 8) as u32).to_be_bytes().to_vec();
+        trak.extend_from_slice(b"trak");
+        trak.extend_from_slice(&inner);
+        let mut moov = ((trak.len() + 8) as u32).to_be_bytes().to_vec();
+        moov.extend_from_slice(b"moov");
+        moov.extend_from_slice(&trak);
+        assert!(matches!(parse_mp4(&moov), Err(Mp4Error::TooComplex { .. })));
+    }
+}

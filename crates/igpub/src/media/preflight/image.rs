@@ -36,6 +36,10 @@ impl SniffedFormat {
 
 /// Identify the format from the first bytes.
 pub fn sniff(bytes: &[u8]) -> SniffedFormat {
+    // imagesize calls every `ftyp` file HEIF; the major brand tells video from still image.
+    if looks_like_mp4(bytes) {
+        return SniffedFormat::Video;
+    }
     match imagesize::image_type(bytes) {
         Ok(ImageType::Jpeg) => match extended_jpeg_kind(bytes) {
             Some(kind) => SniffedFormat::ExtendedJpeg(kind),
@@ -50,7 +54,6 @@ pub fn sniff(bytes: &[u8]) -> SniffedFormat {
             .into(),
         ),
         Ok(other) => SniffedFormat::OtherImage(image_type_label(other)),
-        Err(_) if looks_like_mp4(bytes) => SniffedFormat::Video,
         Err(_) => SniffedFormat::Unknown,
     }
 }
@@ -69,10 +72,22 @@ fn image_type_label(kind: ImageType) -> String {
     }
 }
 
-/// `ftyp` at byte 4 with a video brand (HEIF brands were already taken by imagesize).
+/// Major brands of HEIF still images (HEIC, AVIF…), which share MP4's `ftyp` box.
+const HEIF_BRANDS: [&[u8]; 11] = [
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1", b"avif",
+    b"avis",
+];
+
+/// An MP4/MOV file: `ftyp` with a video major brand, or a QuickTime file starting with a
+/// bare top-level box.
 pub(crate) fn looks_like_mp4(bytes: &[u8]) -> bool {
-    bytes.get(4..8) == Some(b"ftyp".as_slice())
-        || matches!(bytes.get(4..8), Some(b"moov" | b"mdat" | b"wide" | b"free"))
+    match bytes.get(4..8) {
+        Some(b"ftyp") => bytes
+            .get(8..12)
+            .is_some_and(|brand| !HEIF_BRANDS.contains(&brand)),
+        Some(b"moov" | b"mdat" | b"wide") => true,
+        _ => false,
+    }
 }
 
 /// MPO (APP2 "MPF") and JPS (APP3 "_JPSJPS_") are JPEG files Instagram refuses (§2.2).
