@@ -79,7 +79,7 @@ pub struct TrackFacts {
     pub duration_secs: Option<f64>,
     /// Average frames (samples) per second, from `stts` and `mdhd`.
     pub frame_rate: Option<f64>,
-    /// Audio sample rate in Hz, from the audio sample entry.
+    /// Audio sample rate in Hz, from the audio track's timescale (or its sample entry).
     pub sample_rate: Option<u32>,
     /// Whether the track has an edit list (`edts`), which Meta's spec forbids for reels.
     pub has_edit_list: bool,
@@ -465,6 +465,14 @@ fn parse_trak(
         }
         Ok(())
     })?;
+    // An audio track's timescale is its sample rate; the sample entry's 16.16 field cannot
+    // hold rates above 65535 Hz, so it is only the fallback.
+    if track.kind == TrackKind::Audio
+        && let Some((ts, _)) = timescale
+        && ts > 0
+    {
+        track.sample_rate = Some(ts);
+    }
     if let (Some((ts, duration)), Some(samples)) = (timescale, sample_total)
         && duration > 0
         && ts > 0

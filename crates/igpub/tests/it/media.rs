@@ -1,5 +1,9 @@
 //! Integration tests of `igpub::media`.
 
+mod fix;
+mod hosting;
 mod mp4_builder;
 mod preflight_images;
+mod preflight_videos;
+mod ssrf;
 mod support;

@@ -128,8 +128,13 @@ impl Preflight {
     /// order.
     pub async fn check_post(&self, items: &[MediaCheckRequest]) -> PreflightReport {
         let cache = RobotsCache::default();
-        let reports = futures::stream::iter(items)
+        // The futures are built eagerly: a stream mapping through a closure that borrows
+        // would make this future's `Send` bound higher-ranked, and `tokio::spawn` rejects it.
+        let checks: Vec<_> = items
+            .iter()
             .map(|item| self.check_with_cache(item, &cache))
+            .collect();
+        let reports = futures::stream::iter(checks)
             .buffered(self.config.concurrency.max(1))
             .collect()
             .await;
@@ -361,4 +366,26 @@ fn report_fetch_error(error: &FetchError, findings: &mut Findings) {
         _ => None,
     };
     findings.error(rule, measured, format!("{error} (9004/2207052)"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::ssrf::StaticResolver;
+
+    /// The worker spawns the check on the runtime, so its future must be `Send + 'static`
+    /// once it owns its inputs.
+    #[tokio::test]
+    async fn a_post_check_can_be_spawned_on_the_runtime() {
+        let preflight = Preflight::new(PreflightConfig::default(), Arc::new(StaticResolver::new()));
+        let items = vec![MediaCheckRequest {
+            index: 1,
+            url: "ftp://example.com/a.jpg".into(),
+            role: MediaRole::FeedImage,
+        }];
+        let report = tokio::spawn(async move { preflight.check_post(&items).await })
+            .await
+            .unwrap();
+        assert_eq!(report.items[0].problems[0].rule, Rule::UrlShape);
+    }
 }
