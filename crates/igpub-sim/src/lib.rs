@@ -7,14 +7,16 @@
 //!
 //! ```
 //! use igpub_sim::{Sim, SimConfig};
+//! use secrecy::ExposeSecret;
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let sim = Sim::start(SimConfig::instant()).await?;
 //! let account = sim.accounts().remove(0);
 //! let url = sim.base_url().join(&format!("v25.0/{}?fields=username", account.ig_user_id))?;
 //! let body: serde_json::Value = reqwest::Client::new()
 //!     .get(url)
-//!     .bearer_auth(secrecy::ExposeSecret::expose_secret(&account.page_token))
+//!     .bearer_auth(account.page_token.expose_secret())
 //!     .send()
 //!     .await?
 //!     .json()
@@ -22,9 +24,9 @@
 //! assert_eq!(body["username"], account.username.as_str());
 //! assert!(sim.published().values().all(Vec::is_empty));
 //! sim.shutdown().await;
-//! # Ok(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })
 //! # }
-//! # tokio::runtime::Runtime::new().map(|rt| rt.block_on(demo()).map_err(|e| e.to_string())).ok();
 //! ```
 #![deny(missing_docs)]
 

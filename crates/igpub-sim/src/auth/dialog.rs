@@ -203,11 +203,13 @@ fn consent_page(
 
 /// Issues a code for what the user grants of what was asked, and redirects with it.
 fn allow(world: &mut World, now_ms: i64, request: Request) -> Response {
+    // Logging in always grants the public profile.
     let grants = world
         .users
         .get(&request.user)
         .map(|user| user.grants)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .union(Scopes::of("public_profile").unwrap_or_default());
     let scopes = request.requested.intersection(grants);
     let declined = request.requested.minus(grants);
     let code = world.ids.auth_code();

@@ -147,7 +147,8 @@ async fn run_part(
         }
     };
     let routed = route(state, &call);
-    if matches!(routed.endpoint, Endpoint::Batch | Endpoint::IdsGet) && call.path.is_empty() {
+    // A multi-get may sit inside a batch (graph-api.md §9.1's own example); a batch may not.
+    if routed.endpoint == Endpoint::Batch {
         let answer = Answer::plain(
             Err(MetaError::invalid_parameter(
                 "Batch requests cannot be nested",

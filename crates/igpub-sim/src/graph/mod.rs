@@ -266,8 +266,28 @@ fn error_for(error: RouteError, verb: Verb, node: &str) -> MetaError {
 }
 
 fn endpoint_of(kind: NodeKind, verb: Verb, edge: Option<&str>) -> Result<Endpoint, RouteError> {
+    if let Some(endpoint) = known_endpoint(kind, verb, edge) {
+        return Ok(endpoint);
+    }
+    match edge {
+        None => Err(RouteError::UnsupportedMethod),
+        Some(edge) => {
+            let other_verbs = [Verb::Get, Verb::Post, Verb::Delete];
+            let known_edge = other_verbs
+                .iter()
+                .any(|other| known_endpoint(kind, *other, Some(edge)).is_some());
+            Err(if known_edge {
+                RouteError::UnsupportedMethod
+            } else {
+                RouteError::UnknownEdge(edge.to_owned())
+            })
+        }
+    }
+}
+
+fn known_endpoint(kind: NodeKind, verb: Verb, edge: Option<&str>) -> Option<Endpoint> {
     use Endpoint as E;
-    let endpoint = match (kind, edge, verb) {
+    Some(match (kind, edge, verb) {
         (NodeKind::IgUser, None, Verb::Get) => E::UserGet,
         (NodeKind::IgUser, Some("media"), Verb::Post) => E::MediaCreate,
         (NodeKind::IgUser, Some("media"), Verb::Get) => E::MediaList,
@@ -289,18 +309,8 @@ fn endpoint_of(kind: NodeKind, verb: Verb, edge: Option<&str>) -> Result<Endpoin
         (NodeKind::User, None, Verb::Get) => E::MeGet,
         (NodeKind::User, Some("accounts"), Verb::Get) => E::AccountsList,
         (NodeKind::User, Some("permissions"), Verb::Get) => E::Permissions,
-        (_, None, _) => return Err(RouteError::UnsupportedMethod),
-        (_, Some(edge), _) => {
-            let known_edge = endpoint_of(kind, Verb::Get, Some(edge)).is_ok()
-                || endpoint_of(kind, Verb::Post, Some(edge)).is_ok();
-            return Err(if known_edge {
-                RouteError::UnsupportedMethod
-            } else {
-                RouteError::UnknownEdge(edge.to_owned())
-            });
-        }
-    };
-    Ok(endpoint)
+        _ => return None,
+    })
 }
 
 /// The endpoint a call was probably meant for, so counters and faults still name it when the

@@ -67,7 +67,7 @@ pub fn split_version(path: &str, default_version: u32) -> Result<(u32, Vec<Strin
     let mut segments: Vec<String> = path
         .split('/')
         .filter(|segment| !segment.is_empty())
-        .map(|segment| percent_decode(segment))
+        .map(percent_decode)
         .collect();
     let version = match segments.first().and_then(|first| parse_version(first)) {
         None => default_version,

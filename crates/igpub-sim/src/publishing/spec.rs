@@ -99,7 +99,7 @@ pub fn parse(call: &GraphCall) -> Result<ContainerSpec, MetaError> {
     }
     let media_url = media_url_for(kind, image_url, video_url, resumable)?;
 
-    let caption = call.param("caption").map(str::to_owned);
+    let caption = call.non_empty("caption").map(str::to_owned);
     if let Some(caption) = &caption {
         if is_carousel_item {
             // graph-api.md §2.2: captions are not supported on carousel children.
