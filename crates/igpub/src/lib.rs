@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod domain;
 pub mod http;
 pub mod insights;

@@ -40,7 +40,7 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::store::{IntegrationId, TenantId};
+use crate::store::{ConnectSessionId, IntegrationId, TenantId};
 
 /// The environment variable that holds the key ring: comma-separated base64 keys, the first active.
 pub const SECRET_KEYS_VARIABLE: &str = "IGPUB_SECRET_KEYS";
@@ -321,6 +321,8 @@ pub enum TokenSubject {
     Integration(IntegrationId),
     /// The tenant's own Meta app secret.
     MetaAppSecret,
+    /// The user token of a Facebook Login waiting for an account choice.
+    ConnectSession(ConnectSessionId),
 }
 
 /// The associated data of an envelope: who the secret belongs to.
@@ -352,11 +354,20 @@ impl TokenContext {
         }
     }
 
+    /// The context of the user token a pending connect session keeps.
+    pub fn connect_session(tenant: TenantId, session: ConnectSessionId) -> Self {
+        Self {
+            tenant,
+            subject: TokenSubject::ConnectSession(session),
+        }
+    }
+
     fn associated_data(&self) -> Vec<u8> {
         // UUIDs have a fixed length, so this text is unambiguous without escaping.
         let subject = match self.subject {
             TokenSubject::Integration(id) => format!("integration:{id}"),
             TokenSubject::MetaAppSecret => "meta-app-secret".to_owned(),
+            TokenSubject::ConnectSession(id) => format!("connect-session:{id}"),
         };
         format!("igpub-secret-v1|tenant:{}|{subject}", self.tenant).into_bytes()
     }

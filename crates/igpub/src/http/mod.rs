@@ -4,6 +4,7 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod integrations;
 pub mod state;
 
 pub use app::{Application, router};

@@ -29,6 +29,7 @@
 
 mod api_keys;
 mod clock;
+mod connect_sessions;
 mod error;
 mod ids;
 mod integrations;
@@ -52,6 +53,10 @@ use secrecy::SecretString;
 
 pub use api_keys::{API_KEY_PREFIX, ApiKey};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use connect_sessions::{
+    AccountChoice, ConnectSession, ConnectSessionId, ConnectSessionLookup, ConnectSessionStore,
+    NewConnectSession, OpenConnectSession,
+};
 pub use error::{OAuthStateError, StoreError};
 pub use ids::{ApiKeyId, IdParseError, IntegrationId, TenantId};
 pub use integrations::{
@@ -73,7 +78,9 @@ pub const TOKEN_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60)
 
 /// Every store trait, for `use igpub::store::prelude::*`.
 pub mod prelude {
-    pub use super::{ApiKeyStore, IntegrationStore, OAuthStateStore, Store, TenantStore};
+    pub use super::{
+        ApiKeyStore, ConnectSessionStore, IntegrationStore, OAuthStateStore, Store, TenantStore,
+    };
 }
 
 /// Which database a store runs on.
@@ -208,7 +215,14 @@ pub async fn connect_with(
 /// The whole store: every area trait, plus schema and key maintenance.
 #[async_trait]
 pub trait Store:
-    TenantStore + ApiKeyStore + IntegrationStore + OAuthStateStore + Send + Sync + fmt::Debug
+    TenantStore
+    + ApiKeyStore
+    + IntegrationStore
+    + OAuthStateStore
+    + ConnectSessionStore
+    + Send
+    + Sync
+    + fmt::Debug
 {
     /// Which database this store runs on.
     fn backend(&self) -> Backend;

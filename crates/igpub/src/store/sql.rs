@@ -124,6 +124,7 @@ fn vault_error(context: &TokenContext, source: VaultError) -> StoreError {
     let record = match context.subject {
         TokenSubject::Integration(id) => format!("integration {id}"),
         TokenSubject::MetaAppSecret => format!("the Meta app of tenant {}", context.tenant),
+        TokenSubject::ConnectSession(id) => format!("connect session {id}"),
     };
     StoreError::Vault { record, source }
 }

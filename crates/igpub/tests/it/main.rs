@@ -1,6 +1,8 @@
 //! igpub's integration tests: one binary, one module per area (see style.md: link time matters).
 
+mod connect;
 mod domain;
+mod helpers;
 mod insights;
 mod media;
 mod store;
