@@ -14,6 +14,7 @@ pub mod domain;
 pub mod http;
 pub mod insights;
 pub mod media;
+pub mod publish;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(super::health::routes())
         .merge(super::integrations::routes())
+        .merge(super::posts::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(

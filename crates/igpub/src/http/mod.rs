@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod integrations;
+pub mod posts;
 pub mod state;
 
 pub use app::{Application, router};

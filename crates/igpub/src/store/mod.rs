@@ -35,6 +35,8 @@ mod ids;
 mod integrations;
 mod oauth_states;
 pub mod postgres;
+mod posts;
+mod queue;
 mod rotation;
 mod secret_token;
 mod sql;
@@ -63,6 +65,11 @@ pub use integrations::{
     InstagramMetadata, Integration, IntegrationStatus, NewIntegration, Provider,
 };
 pub use oauth_states::OAuthState;
+pub use posts::{
+    Created, FollowUp, NewPost, Post, PostEvent, PostFailure, PostFilter, PostId, PostProgress,
+    PostState, PostStore, TenantChange,
+};
+pub use queue::{Pause, QueueStore, Step, WAKEUP_CHANNEL, local_wakeup};
 pub use tenants::{MetaAppOverride, Tenant};
 
 use crate::vault::Vault;
@@ -79,7 +86,8 @@ pub const TOKEN_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60)
 /// Every store trait, for `use igpub::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        ApiKeyStore, ConnectSessionStore, IntegrationStore, OAuthStateStore, Store, TenantStore,
+        ApiKeyStore, ConnectSessionStore, IntegrationStore, OAuthStateStore, PostStore, QueueStore,
+        Store, TenantStore,
     };
 }
 
@@ -219,6 +227,8 @@ pub trait Store:
     + ApiKeyStore
     + IntegrationStore
     + OAuthStateStore
+    + PostStore
+    + QueueStore
     + ConnectSessionStore
     + Send
     + Sync

@@ -7,3 +7,5 @@ mod insights;
 mod media;
 mod store;
 mod vault;
+mod publish;
+mod publish_support;

@@ -1,0 +1,381 @@
+//! The posts table as the worker's queue: batch leasing (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, one `UPDATE … RETURNING` on SQLite), heartbeats, lease-conditional steps that
+//! append to the timeline in the same transaction, rate-limit pauses, and wake-ups.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use tokio::sync::Notify;
+
+use super::StoreError;
+use super::posts::{
+    Post, PostFailure, PostId, PostProgress, PostRow, PostState, post_columns, to_json,
+};
+use super::sql::{Pool, SqlStore, on_pool, timestamp};
+
+/// The PostgreSQL channel a `NOTIFY` goes to when a post becomes due sooner.
+pub const WAKEUP_CHANNEL: &str = "igpub_posts";
+
+/// Wakes the workers of this process when a post becomes due (SQLite has no NOTIFY; on
+/// PostgreSQL it is pinged too, so an in-process worker reacts without the round trip).
+pub fn local_wakeup() -> &'static Notify {
+    static WAKEUP: OnceLock<Notify> = OnceLock::new();
+    WAKEUP.get_or_init(Notify::new)
+}
+
+/// One step of the worker on a leased post: the new state and everything saved with it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The new state (may equal the old one when only progress is saved).
+    pub to: PostState,
+    /// The progress to save.
+    pub progress: PostProgress,
+    /// When to look at the post next. `None` with `release`: nothing to do until something
+    /// else happens; `None` while the lease is kept: due now (for whoever holds the lease).
+    pub next_attempt_at: Option<Timestamp>,
+    /// Give the lease back (the post is parked until `next_attempt_at`).
+    pub release: bool,
+    /// The media id, when known.
+    pub media_id: Option<String>,
+    /// The permalink, when known.
+    pub permalink: Option<String>,
+    /// Set `published_at` (counted by the quota gate from then on).
+    pub published_at: Option<Timestamp>,
+    /// Why it failed.
+    pub failure: Option<PostFailure>,
+    /// Timeline detail; an event is written when the state changes or a detail is given.
+    pub detail: Option<serde_json::Value>,
+}
+
+impl Step {
+    /// A step to `to` with `progress`, keeping the lease, with nothing else set.
+    pub fn to(to: PostState, progress: PostProgress) -> Self {
+        Self {
+            to,
+            progress,
+            next_attempt_at: None,
+            release: false,
+            media_id: None,
+            permalink: None,
+            published_at: None,
+            failure: None,
+            detail: None,
+        }
+    }
+
+    /// Adds a timeline detail.
+    #[must_use]
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// Parks the post until `at` (or indefinitely) and gives the lease back.
+    #[must_use]
+    pub fn park(mut self, at: Option<Timestamp>) -> Self {
+        self.next_attempt_at = at;
+        self.release = true;
+        self
+    }
+}
+
+/// A rate-limit pause every worker honours (graph-api.md §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    /// `app`, or `account:<ig user id>`.
+    pub scope: String,
+    /// Until when.
+    pub until: Timestamp,
+    /// Why, for the timeline and logs.
+    pub reason: String,
+}
+
+/// The worker's side of the posts table.
+#[async_trait]
+pub trait QueueStore: Send + Sync {
+    /// The store's "now" (every lease and due time is measured by it).
+    fn now(&self) -> Timestamp;
+
+    /// Leases up to `limit` due posts for `owner` until now + `lease_for`, most overdue first.
+    async fn lease_due(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease_for: Duration,
+    ) -> Result<Vec<Post>, StoreError>;
+
+    /// Extends every lease `owner` holds (the heartbeat); returns how many.
+    async fn renew_leases(&self, owner: &str, lease_for: Duration) -> Result<u64, StoreError>;
+
+    /// Gives back every lease `owner` holds, so other workers take the posts at once.
+    async fn release_leases(&self, owner: &str) -> Result<u64, StoreError>;
+
+    /// Saves a step of a post `owner` leases and that is in state `from`, with its timeline
+    /// event, in one transaction. [`StoreError::Conflict`] when the lease was lost or a person
+    /// changed the post meanwhile: the caller must drop the post.
+    async fn apply_step(
+        &self,
+        post: PostId,
+        owner: &str,
+        from: PostState,
+        step: Step,
+    ) -> Result<Post, StoreError>;
+
+    /// When the next post becomes due (or its lease expires), if any.
+    async fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Pauses still in force.
+    async fn active_pauses(&self) -> Result<Vec<Pause>, StoreError>;
+
+    /// Records a pause (keeping a later one already stored).
+    async fn set_pause(&self, pause: &Pause) -> Result<(), StoreError>;
+
+    /// On PostgreSQL, LISTENs on [`WAKEUP_CHANNEL`] and turns every NOTIFY into a
+    /// [`local_wakeup`] until the connection fails; returns at once on SQLite.
+    async fn forward_wakeups(&self) -> Result<(), StoreError>;
+}
+
+impl SqlStore {
+    /// Wakes workers: in-process always, and other processes through NOTIFY on PostgreSQL.
+    pub(crate) async fn notify_due(&self) {
+        local_wakeup().notify_waiters();
+        if let Pool::Postgres(pool) = &self.pool
+            && let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(WAKEUP_CHANNEL)
+                .execute(pool)
+                .await
+        {
+            tracing::warn!(%error, "cannot notify workers; they will find the post on their next wake-up");
+        }
+    }
+}
+
+const LEASE_SQLITE: &str = concat!(
+    "UPDATE posts SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
+     SELECT id FROM posts WHERE next_attempt_at <= $3 \
+     AND (lease_expires_at IS NULL OR lease_expires_at < $3) \
+     ORDER BY next_attempt_at LIMIT $4) RETURNING ",
+    post_columns!()
+);
+
+const LEASE_POSTGRES: &str = concat!(
+    "UPDATE posts SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
+     SELECT id FROM posts WHERE next_attempt_at <= $3 \
+     AND (lease_expires_at IS NULL OR lease_expires_at < $3) \
+     ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+    post_columns!()
+);
+
+#[async_trait]
+impl QueueStore for SqlStore {
+    fn now(&self) -> Timestamp {
+        timestamp("posts", "now", self.now_millis()).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    async fn lease_due(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease_for: Duration,
+    ) -> Result<Vec<Post>, StoreError> {
+        let now = self.now_millis();
+        let until = self.millis_after("lease_for", lease_for)?;
+        let rows: Vec<PostRow> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(LEASE_SQLITE)
+                    .bind(owner)
+                    .bind(until)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(LEASE_POSTGRES)
+                    .bind(owner)
+                    .bind(until)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        let mut posts = super::posts::posts(rows)?;
+        posts.sort_by_key(|post| post.next_attempt_at);
+        Ok(posts)
+    }
+
+    async fn renew_leases(&self, owner: &str, lease_for: Duration) -> Result<u64, StoreError> {
+        let until = self.millis_after("lease_for", lease_for)?;
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query("UPDATE posts SET lease_expires_at = $2 WHERE lease_owner = $1")
+                .bind(owner)
+                .bind(until)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    async fn release_leases(&self, owner: &str) -> Result<u64, StoreError> {
+        let released = on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "UPDATE posts SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+            )
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if released > 0 {
+            self.notify_due().await;
+        }
+        Ok(released)
+    }
+
+    async fn apply_step(
+        &self,
+        post: PostId,
+        owner: &str,
+        from: PostState,
+        step: Step,
+    ) -> Result<Post, StoreError> {
+        let now = self.now_millis();
+        let progress = to_json("progress", &step.progress)?;
+        let failure = step
+            .failure
+            .as_ref()
+            .map(|failure| to_json("failure", failure))
+            .transpose()?;
+        let detail = match (&step.detail, step.to != from) {
+            (Some(detail), _) => Some(to_json("detail", detail)?),
+            (None, true) => Some("{}".to_owned()),
+            (None, false) => None,
+        };
+        let row: Option<PostRow> = on_pool!(&self.pool, |pool| {
+            async {
+                let mut tx = pool.begin().await?;
+                let row: Option<PostRow> = sqlx::query_as(concat!(
+                    "UPDATE posts SET state = $4, progress = $5, next_attempt_at = $6, \
+                     media_id = COALESCE($7, media_id), permalink = COALESCE($8, permalink), \
+                     published_at = COALESCE($9, published_at), failure = $10, updated_at = $11, \
+                     lease_owner = CASE WHEN $12 THEN NULL ELSE lease_owner END, \
+                     lease_expires_at = CASE WHEN $12 THEN NULL ELSE lease_expires_at END \
+                     WHERE id = $1 AND lease_owner = $2 AND state = $3 RETURNING ",
+                    post_columns!()
+                ))
+                .bind(post.to_string())
+                .bind(owner)
+                .bind(from.as_str())
+                .bind(step.to.as_str())
+                .bind(&progress)
+                // A post still being worked stays due, so when its worker dies it is leased
+                // again as soon as the lease expires.
+                .bind(match (step.next_attempt_at, step.release) {
+                    (Some(at), _) => Some(at.as_millisecond()),
+                    (None, false) => Some(now),
+                    (None, true) => None,
+                })
+                .bind(&step.media_id)
+                .bind(&step.permalink)
+                .bind(step.published_at.map(|at| at.as_millisecond()))
+                .bind(&failure)
+                .bind(now)
+                .bind(step.release)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if row.is_some()
+                    && let Some(detail) = &detail
+                {
+                    sqlx::query(
+                        "INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(post.to_string())
+                    .bind(now)
+                    .bind(from.as_str())
+                    .bind(step.to.as_str())
+                    .bind(detail)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(row)
+            }
+            .await?
+        });
+        row.map(Post::try_from).transpose()?.ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "post {post} is no longer leased by this worker in state {from}"
+            ))
+        })
+    }
+
+    async fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<i64> = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(
+                "SELECT MIN(CASE WHEN lease_expires_at IS NOT NULL \
+                 AND lease_expires_at > next_attempt_at THEN lease_expires_at \
+                 ELSE next_attempt_at END) FROM posts WHERE next_attempt_at IS NOT NULL",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        next.map(|millis| timestamp("posts", "next_attempt_at", millis))
+            .transpose()
+    }
+
+    async fn active_pauses(&self) -> Result<Vec<Pause>, StoreError> {
+        let rows: Vec<(String, i64, String)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT scope, paused_until, reason FROM account_pauses WHERE paused_until > $1",
+            )
+            .bind(self.now_millis())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(scope, until, reason)| {
+                Ok(Pause {
+                    scope,
+                    until: timestamp("account_pauses", "paused_until", until)?,
+                    reason,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_pause(&self, pause: &Pause) -> Result<(), StoreError> {
+        let now = self.now_millis();
+        on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "INSERT INTO account_pauses (scope, paused_until, reason, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (scope) DO UPDATE SET \
+                 paused_until = CASE WHEN excluded.paused_until > account_pauses.paused_until \
+                 THEN excluded.paused_until ELSE account_pauses.paused_until END, \
+                 reason = excluded.reason, updated_at = excluded.updated_at",
+            )
+            .bind(&pause.scope)
+            .bind(pause.until.as_millisecond())
+            .bind(&pause.reason)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    async fn forward_wakeups(&self) -> Result<(), StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(());
+        };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(WAKEUP_CHANNEL).await?;
+        loop {
+            listener.recv().await?;
+            local_wakeup().notify_waiters();
+        }
+    }
+}
