@@ -36,6 +36,7 @@ macro_rules! uuid_id {
             }
 
             /// Parses an id read back from the database; a bad value means a corrupt row.
+            #[allow(dead_code, reason = "the macro serves ids that are never read back too")]
             pub(crate) fn from_column(
                 table: &'static str,
                 column: &'static str,

@@ -160,17 +160,25 @@ pub(crate) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
         .is_some_and(|e| e.is_foreign_key_violation())
 }
 
+/// How long a readiness probe waits for a connection before calling the database unreachable.
+const READINESS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
 async fn readiness_of<DB>(pool: &sqlx::Pool<DB>, migrator: &Migrator) -> Readiness
 where
     DB: Database,
     DB::Connection: Migrate,
 {
-    let mut connection = match pool.acquire().await {
-        Ok(connection) => connection,
-        Err(error) => {
+    // The pool would wait its whole acquire timeout (30 s) for a dead server; a probe must not.
+    let mut connection = match tokio::time::timeout(READINESS_PROBE_TIMEOUT, pool.acquire()).await {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(error)) => {
             return Readiness::Unreachable {
                 error: error.to_string(),
             };
+        }
+        Err(_) => {
+            let error = format!("no connection within {READINESS_PROBE_TIMEOUT:?}");
+            return Readiness::Unreachable { error };
         }
     };
     if let Err(error) = connection.ping().await {
