@@ -13,6 +13,15 @@ pub struct SimClock {
 }
 
 impl SimClock {
+    /// A clock that reads `start_ms` (Unix milliseconds) now, and runs on from there.
+    pub fn starting_at(start_ms: i64) -> Self {
+        let clock = Self::default();
+        clock
+            .offset_ms
+            .store(start_ms.saturating_sub(clock.now_ms()), Ordering::Relaxed);
+        clock
+    }
+
     /// Unix milliseconds, simulated.
     pub fn now_ms(&self) -> i64 {
         let real = SystemTime::now()
@@ -64,6 +73,14 @@ mod tests {
             graph_timestamp(1_569_537_403_000),
             "2019-09-26T22:36:43+0000"
         );
+    }
+
+    #[test]
+    fn a_clock_can_start_in_the_past() {
+        let start_ms = 1_740_823_200_000;
+        let clock = SimClock::starting_at(start_ms);
+        let now = clock.now_ms();
+        assert!((start_ms..start_ms + 3_600_000).contains(&now), "{now}");
     }
 
     #[test]

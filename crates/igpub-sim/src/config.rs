@@ -58,6 +58,9 @@ pub struct SimConfig {
     pub hang_duration: Duration,
     /// Faults in force from the start, keyed by endpoint name or `*` for every endpoint.
     pub faults: BTreeMap<String, FaultSpec>,
+    /// Simulated now at start, Unix seconds; the real clock when `None`. A past start lets a
+    /// test see Meta as it was then, e.g. v21 before `views` reached every version.
+    pub clock_start_unix: Option<i64>,
 }
 
 impl Default for SimConfig {
@@ -84,6 +87,7 @@ impl Default for SimConfig {
             budgets: RateBudgets::default(),
             hang_duration: Duration::from_secs(300),
             faults: BTreeMap::new(),
+            clock_start_unix: None,
         }
     }
 }

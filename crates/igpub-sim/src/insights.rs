@@ -11,8 +11,10 @@
 //!   up to it exactly. Buckets with a zero value are left out, as in the §4.1 example.
 //! - The date-gated removals in the §1 table are judged on 2026-11-29, the date of the spec, so
 //!   `plays`, `video_views`, `clips_replays_count` and `ig_reels_aggregated_all_plays_count` are
-//!   unknown on every version. `impressions` (account and media) and the account time series
-//!   removed in v21 stay gated by version, so a client's version handling can be tested.
+//!   unknown on every version. The account time series removed in v21 stay gated by version.
+//! - `views` and `impressions` (account and media) follow both gates of §1: the version (v22), and
+//!   the simulated date (every version from 2025-04-21), so a simulator whose clock starts before
+//!   that day answers v21 as Meta did then, and after it answers v21 like v22.
 //! - Each account has a creation day, drawn from the seed between 2020 and 2024. Days before it
 //!   have no data.
 //! - Texts marked \[INFER\] below are the simulator's own wording. Their code matches Meta's.
@@ -209,20 +211,22 @@ pub fn media_is_shared_to_facebook(seed: u64, media_id: &str) -> bool {
     model::media(seed, media_id).shared_to_facebook()
 }
 
-/// Metrics the account endpoint knows on `version`, in the order of its "must be one of" error.
-pub fn account_metric_names(version: u32) -> Vec<&'static str> {
+/// Metrics the account endpoint knows on `version` at `now_unix`, in the order of its "must be
+/// one of" error.
+pub fn account_metric_names(version: u32, now_unix: i64) -> Vec<&'static str> {
     catalog::ACCOUNT_METRICS
         .iter()
-        .filter(|spec| spec.available_on(version))
+        .filter(|spec| spec.available_on(version, now_unix))
         .map(|spec| spec.name)
         .collect()
 }
 
-/// Metrics the media endpoint knows on `version`, in the order of its "must be one of" error.
-pub fn media_metric_names(version: u32) -> Vec<&'static str> {
+/// Metrics the media endpoint knows on `version` at `now_unix`, in the order of its "must be
+/// one of" error.
+pub fn media_metric_names(version: u32, now_unix: i64) -> Vec<&'static str> {
     catalog::MEDIA_METRICS
         .iter()
-        .filter(|spec| spec.available_on(version))
+        .filter(|spec| spec.available_on(version, now_unix))
         .map(|spec| spec.name)
         .collect()
 }
@@ -243,6 +247,19 @@ const MEDIA_RETENTION_SECONDS: i64 = 730 * DAY;
 const STORY_LIFETIME_SECONDS: i64 = DAY;
 /// 2024-07-02T00:00:00Z: media created from then on have no `impressions` (graph-api.md §1).
 const MEDIA_IMPRESSIONS_CUTOFF_UNIX: i64 = 1_719_878_400;
+/// 2025-04-21T00:00:00Z: `views` replaced `impressions` for every version (graph-api.md §1,
+/// "v22.0 (2025-01-21); all versions 2025-04-21").
+const VIEWS_FOR_ALL_VERSIONS_UNIX: i64 = 1_745_193_600;
+
+/// The version whose `views`/`impressions` rules apply to a call made with `version` at
+/// `now_unix`: from 2025-04-21 every version has v22's (graph-api.md §1).
+fn views_gate(version: u32, now_unix: i64) -> u32 {
+    if now_unix >= VIEWS_FOR_ALL_VERSIONS_UNIX {
+        version.max(22)
+    } else {
+        version
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Account request: parse and check every rule before computing anything.
@@ -306,8 +323,10 @@ impl AccountRequest {
         let mut planned = Vec::new();
         for (index, name) in metrics {
             let spec = catalog::account_metric(name)
-                .filter(|spec| spec.available_on(q.version))
-                .ok_or_else(|| must_be_one_of(index, &account_metric_names(q.version)))?;
+                .filter(|spec| spec.available_on(q.version, q.now_unix))
+                .ok_or_else(|| {
+                    must_be_one_of(index, &account_metric_names(q.version, q.now_unix))
+                })?;
             let output = context.plan(spec)?;
             planned.push(PlannedAccountMetric { spec, output });
         }
@@ -870,9 +889,9 @@ fn plan_media_metric(
     product: Option<Product>,
     breakdowns: &[MediaDimension],
 ) -> Result<&'static MediaMetricSpec, MetaError> {
-    let known = media_metric_names(q.version);
+    let known = media_metric_names(q.version, q.now_unix);
     let spec = catalog::media_metric(name)
-        .filter(|spec| spec.available_on(q.version))
+        .filter(|spec| spec.available_on(q.version, q.now_unix))
         .ok_or_else(|| must_be_one_of(index, &known))?;
     if spec.name == "impressions" {
         check_media_impressions(q, index, product, &known)?;
@@ -901,12 +920,13 @@ fn check_media_impressions(
     known: &[&str],
 ) -> Result<(), MetaError> {
     let video = q.media_type == "VIDEO" || product == Some(Product::Reels);
-    if q.version >= 22 && video {
+    let version = views_gate(q.version, q.now_unix);
+    if version >= 22 && video {
         return Err(MetaError::invalid_parameter(
             "The Media Insights API does not support the impressions metric for this media product type",
         ));
     }
-    if q.version >= 22 {
+    if version >= 22 {
         return Err(MetaError::invalid_parameter(
             "Starting from version v22.0 and above, the impressions metric is no longer supported for the queried media",
         ));
@@ -1128,11 +1148,12 @@ mod catalog {
     }
 
     impl AccountMetricSpec {
-        /// graph-api.md §1: `impressions` before v22, `views` from v22, the v21 series before v21.
-        pub(super) fn available_on(&self, version: u32) -> bool {
+        /// graph-api.md §1: `impressions` before v22, `views` from v22 (and on every version from
+        /// 2025-04-21), the v21 series before v21.
+        pub(super) fn available_on(&self, version: u32, now_unix: i64) -> bool {
             match self.name {
-                "impressions" => version < 22,
-                "views" => version >= 22,
+                "impressions" => super::views_gate(version, now_unix) < 22,
+                "views" => super::views_gate(version, now_unix) >= 22,
                 _ if self.kind == AccountKind::LegacySeries => version < 21,
                 _ => true,
             }
@@ -1417,9 +1438,10 @@ mod catalog {
             self.products & product.bit() != 0
         }
 
-        /// graph-api.md §1: `views` arrived in v22. `impressions` stays a known name everywhere.
-        pub(super) fn available_on(&self, version: u32) -> bool {
-            self.name != "views" || version >= 22
+        /// graph-api.md §1: `views` arrived in v22, and on every version on 2025-04-21.
+        /// `impressions` stays a known name everywhere.
+        pub(super) fn available_on(&self, version: u32, now_unix: i64) -> bool {
+            self.name != "views" || super::views_gate(version, now_unix) >= 22
         }
     }
 
@@ -1954,6 +1976,10 @@ mod tests {
     const NOW: i64 = 1_795_946_400;
     /// 2026-11-29T07:00:00Z: the end of the last complete day at `NOW`.
     const LAST_DAY_END: i64 = 1_795_935_600;
+    /// 2025-03-01T10:00:00Z, before `views` reached every version.
+    const MARCH_2025: i64 = 1_740_823_200;
+    /// 2025-03-01T07:00:00Z: the end of the last complete day at `MARCH_2025`.
+    const MARCH_2025_LAST_DAY_END: i64 = 1_740_812_400;
     const FOLLOWERS: u64 = 5_000;
 
     /// The v22+ account list, verbatim from graph-api.md §4.1.
@@ -2677,7 +2703,7 @@ mod tests {
         assert!(request("likes").is_ok());
         assert_eq!(err(request("likes,accounts_engaged")).code, 1);
         assert_eq!(err(request("likes,bogus,accounts_engaged")).message, {
-            let list = account_metric_names(25).join(", ");
+            let list = account_metric_names(25, NOW).join(", ");
             format!("(#100) metric[1] must be one of the following values: {list}")
         });
         assert_eq!(err(request("accounts_engaged,bogus")).code, 1);
@@ -2686,7 +2712,7 @@ mod tests {
     #[test]
     fn every_accepted_metric_answers_one_entry_or_none() {
         // No metric of the list may fail every combination: each has a valid request shape.
-        for name in account_metric_names(25) {
+        for name in account_metric_names(25, NOW) {
             let attempts: [&[(&str, &str)]; 4] = [
                 &[("period", "day"), ("metric_type", "total_value")],
                 &[("period", "day")],
@@ -2738,15 +2764,53 @@ mod tests {
     #[test]
     fn account_impressions_are_served_before_v22_and_unknown_from_v22() {
         let request = [("metric", "impressions"), ("period", "day")];
-        let v21 = ok(account(21, &request));
+        let v21 = ok(account_full(21, SEED, FOLLOWERS, MARCH_2025, &request));
         assert_eq!(first(&v21)["name"], "impressions");
         assert!(
             series_values(first(&v21))[0]
-                >= account_metric_value(SEED, USER, "reach", LAST_DAY_END)
+                >= account_metric_value(SEED, USER, "reach", MARCH_2025_LAST_DAY_END)
         );
         for version in [22, 23, 24, 25, 26] {
             assert_error(account(version, &request), 100, ACCOUNT_LIST_V22);
         }
+    }
+
+    #[test]
+    fn from_2025_04_21_every_version_answers_views_and_refuses_impressions() {
+        let impressions = [("metric", "impressions"), ("period", "day")];
+        let views = [
+            ("metric", "views"),
+            ("period", "day"),
+            ("metric_type", "total_value"),
+        ];
+        for version in [19, 20, 21] {
+            let refused = err(account(version, &impressions));
+            assert_eq!(refused.code, 100);
+            assert!(
+                refused.message.contains("must be one of"),
+                "{}",
+                refused.message
+            );
+            assert!(
+                !refused.message.contains("impressions"),
+                "{}",
+                refused.message
+            );
+            assert!(account(version, &views).is_ok(), "v{version}");
+        }
+        let day_before = VIEWS_FOR_ALL_VERSIONS_UNIX - 1;
+        assert!(account_full(21, SEED, FOLLOWERS, day_before, &impressions).is_ok());
+        assert!(account_full(21, SEED, FOLLOWERS, day_before, &views).is_err());
+        assert!(image_seen_at(21, day_before - DAY, day_before, &[("metric", "views")]).is_err());
+        assert!(
+            image_seen_at(
+                21,
+                VIEWS_FOR_ALL_VERSIONS_UNIX - DAY,
+                VIEWS_FOR_ALL_VERSIONS_UNIX,
+                &[("metric", "views")]
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -2757,7 +2821,7 @@ mod tests {
             ("metric_type", "total_value"),
         ];
         assert!(account(22, &request).is_ok());
-        let error = err(account(21, &request));
+        let error = err(account_full(21, SEED, FOLLOWERS, MARCH_2025, &request));
         assert!(
             error
                 .message
@@ -3612,9 +3676,11 @@ mod tests {
             new_year_2025,
             &impressions_request,
         ));
-        assert_eq!(
-            ok(on(21, "FEED", "IMAGE", june_2024)),
-            json!({ "data": [] })
+        // By the spec's date every version has v22's rules (graph-api.md §1).
+        assert_error(
+            on(21, "FEED", "IMAGE", june_2024),
+            100,
+            "(#100) Starting from version v22.0 and above, the impressions metric is no longer supported for the queried media",
         );
         let impressions = first(&v21)["values"][0]["value"].as_i64().unwrap_or(0);
         assert_eq!(
@@ -3622,7 +3688,12 @@ mod tests {
             media_metric_value(SEED, IMAGE_ID, "impressions")
         );
         assert!(impressions >= media_metric_value(SEED, IMAGE_ID, "reach"));
-        let late = err(on(21, "FEED", "IMAGE", MEDIA_IMPRESSIONS_CUTOFF_UNIX));
+        let late = err(image_seen_at(
+            21,
+            MEDIA_IMPRESSIONS_CUTOFF_UNIX,
+            new_year_2025,
+            &impressions_request,
+        ));
         assert!(
             late.message
                 .starts_with("(#100) metric[0] must be one of the following values: reach,"),
@@ -3635,7 +3706,12 @@ mod tests {
     #[test]
     fn media_views_exist_from_v22_only() {
         assert!(image(22, &[("metric", "views")]).is_ok());
-        let error = err(image(21, &[("metric", "views")]));
+        let error = err(image_seen_at(
+            21,
+            MARCH_2025 - DAY,
+            MARCH_2025,
+            &[("metric", "views")],
+        ));
         assert!(error.message.contains("must be one of"));
         assert!(!error.message.contains(" views,"), "{}", error.message);
     }
@@ -3744,7 +3820,7 @@ mod tests {
 
     #[test]
     fn media_values_are_deterministic_and_depend_on_the_seed() {
-        let names = media_metric_names(25);
+        let names = media_metric_names(25, NOW);
         let values = |seed: u64| -> Vec<i64> {
             names
                 .iter()
@@ -3816,14 +3892,14 @@ mod tests {
         assert_eq!(
             format!(
                 "(#100) metric[0] must be one of the following values: {}",
-                account_metric_names(25).join(", ")
+                account_metric_names(25, NOW).join(", ")
             ),
             ACCOUNT_LIST_V22
         );
         assert_eq!(
             format!(
                 "(#100) metric[0] must be one of the following values: {}",
-                media_metric_names(25).join(", ")
+                media_metric_names(25, NOW).join(", ")
             ),
             MEDIA_LIST_V25
         );

@@ -30,7 +30,10 @@ pub(crate) struct SimState {
 impl SimState {
     /// A seeded world for `config`, served at `base_url`.
     pub fn new(config: SimConfig, base_url: Url, http: reqwest::Client) -> Self {
-        let clock = SimClock::default();
+        let clock = match config.clock_start_unix {
+            Some(start) => SimClock::starting_at(start.saturating_mul(1000)),
+            None => SimClock::default(),
+        };
         let mut world = World::new(config.seed);
         seed(
             &mut world,
