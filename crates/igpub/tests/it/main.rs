@@ -8,4 +8,5 @@ mod media;
 mod store;
 mod vault;
 mod publish;
+mod publish_flows;
 mod publish_support;
