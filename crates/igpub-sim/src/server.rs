@@ -179,8 +179,8 @@ async fn read_params(
 
 /// A Graph answer with Meta's headers (shared/graph-api.md §7, §11.8).
 fn respond(state: &SimState, answer: Answer, version: u32, trace: &str) -> Response {
-    let (status, body, www) = match &answer.result {
-        Ok(body) => (200, body.clone(), None),
+    let (status, body, www) = match answer.result {
+        Ok(body) => (200, body, None),
         Err(error) => {
             let www = (error.code == 190).then(|| www_authenticate(&error.message));
             (error.http_status, error.to_json(trace), www)

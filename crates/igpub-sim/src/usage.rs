@@ -4,7 +4,6 @@
 use crate::config::RateBudgets;
 use crate::error::MetaError;
 use parking_lot::Mutex;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -220,28 +219,27 @@ impl Usage {
 
     /// The `X-Business-Use-Case-Usage` value, keyed by IG user id (shared/graph-api.md §7).
     pub fn buc_header(&self, now_ms: i64, app: Option<u64>, igs: &[u64]) -> String {
-        let mut object = serde_json::Map::new();
         let counters = self.counters.lock();
-        for ig in igs {
-            let counter = app.and_then(|app| counters.account.get(&(app, *ig)));
-            let calls = counter.map(|c| c.total(now_ms)).unwrap_or(0);
-            let budget = self.budgets.account_calls_per_day;
-            let regain_ms = match (counter, budget) {
-                (Some(counter), Some(budget)) => counter.ms_until_below(now_ms, budget),
-                _ => 0,
-            };
-            let call_count = percent(calls, budget);
-            let entry = json!([{
-                "type": "instagram",
-                "call_count": call_count,
-                "total_cputime": call_count / 2,
-                "total_time": call_count / 2,
+        let budget = self.budgets.account_calls_per_day;
+        let entries: Vec<String> = igs
+            .iter()
+            .map(|ig| {
+                let counter = app.and_then(|app| counters.account.get(&(app, *ig)));
+                let calls = counter.map(|c| c.total(now_ms)).unwrap_or(0);
+                let regain_ms = match (counter, budget) {
+                    (Some(counter), Some(budget)) => counter.ms_until_below(now_ms, budget),
+                    _ => 0,
+                };
+                let call_count = percent(calls, budget);
+                let time = call_count / 2;
                 // graph-api.md §7: minutes, 0 when not throttled.
-                "estimated_time_to_regain_access": (regain_ms + 59_999) / 60_000,
-            }]);
-            object.insert(ig.to_string(), entry);
-        }
-        Value::Object(object).to_string()
+                let regain_minutes = (regain_ms + 59_999) / 60_000;
+                format!(
+                    r#""{ig}":[{{"type":"instagram","call_count":{call_count},"total_cputime":{time},"total_time":{time},"estimated_time_to_regain_access":{regain_minutes}}}]"#
+                )
+            })
+            .collect();
+        format!("{{{}}}", entries.join(","))
     }
 }
 

@@ -81,6 +81,10 @@ pub fn split_version(path: &str, default_version: u32) -> Result<(u32, Vec<Strin
 }
 
 fn percent_decode(segment: &str) -> String {
+    // Ids and edge names are plain ASCII: skip the decoder on the hot path.
+    if !segment.contains(['%', '+']) {
+        return segment.to_owned();
+    }
     url::form_urlencoded::parse(format!("x={segment}").as_bytes())
         .next()
         .map(|(_, value)| value.into_owned())

@@ -62,7 +62,9 @@ impl IgAccount {
         while times.front().is_some_and(|at| *at <= now_ms - DAY_MS) {
             times.pop_front();
         }
-        times.iter().filter(|at| **at >= since_ms).count()
+        // Times are pushed in clock order, so a binary search finds the window's start; a
+        // linear count would make every creation O(containers) at 100,000 containers.
+        times.len() - times.partition_point(|at| *at < since_ms)
     }
 }
 
