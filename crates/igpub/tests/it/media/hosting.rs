@@ -234,7 +234,7 @@ async fn garbage_collection_deletes_only_what_expired_and_retain_until_only_exte
 #[tokio::test]
 async fn an_upload_with_auto_fix_keeps_the_original_and_hosts_a_jpeg_that_passes() {
     let h = hosted().await;
-    let original = png(1500, 500);
+    let original = png(1200, 400);
     let uploaded = upload(
         h.storage.as_ref(),
         Bytes::from(original.clone()),
