@@ -38,6 +38,12 @@ mod definition;
 mod object;
 mod plan;
 mod posts;
+mod pull;
+mod pull_errors;
+mod pull_pause;
+mod pull_run;
+mod pull_values;
+mod query;
 mod registry;
 mod registry_data;
 mod render;
@@ -60,6 +66,18 @@ pub use plan::{
     PullPlan, fallback_split,
 };
 pub use posts::{PostInfo, PostRow, PostTable, PostValue};
+pub use pull::{
+    InsightsContext, MediaSelection, ProgressFn, PullError, PullOutcome, PullProgress, PullReport,
+    PullSettings, ServedMetric, backfill_range, media_kind_of_post, pull_account,
+    pull_account_daily, pull_media, pull_recent_media,
+};
+pub use pull_errors::RetryPolicy;
+pub use query::{
+    AccountReport, AccountReportRequest, ColumnInfo, GetInsights, InsightsAnswer, InsightsError,
+    PostReport, PostReportRequest, TopPosts, account_columns, account_report, account_report_csv,
+    get_insights, post_report, post_report_csv,
+};
+pub use pull_values::{META_DAY_OFFSET, day_of_end_time, end_time_of_day, meta_today};
 pub use registry::{AvailableShape, Registry, ResolvedMetric, UnknownMetric, UnknownReason, Via};
 pub use render::{DailyReport, RenderError, daily_table_csv, post_table_csv, post_table_json};
 pub use report_sets::{

@@ -32,6 +32,7 @@ mod clock;
 mod connect_sessions;
 mod error;
 mod ids;
+mod insights;
 mod integrations;
 mod oauth_states;
 pub mod postgres;
@@ -61,6 +62,11 @@ pub use connect_sessions::{
 };
 pub use error::{OAuthStateError, StoreError};
 pub use ids::{ApiKeyId, IdParseError, IntegrationId, TenantId};
+pub use insights::{
+    AccountMetricRow, InsightsObjectKind, InsightsStore, MediaMetricRow, MetricFailure, MetricSource,
+    NewWebhookEvent, PullKind, StoredAccountMetric, StoredMediaMetric, StoredWebhookEvent,
+    TrackedMedia, WebhookInsert,
+};
 pub use integrations::{
     InstagramMetadata, Integration, IntegrationStatus, NewIntegration, Provider,
 };
@@ -86,7 +92,7 @@ pub const TOKEN_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60)
 /// Every store trait, for `use igpub::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        ApiKeyStore, ConnectSessionStore, IntegrationStore, OAuthStateStore, PostStore, QueueStore,
+        ApiKeyStore, ConnectSessionStore, InsightsStore, IntegrationStore, OAuthStateStore, PostStore, QueueStore,
         Store, TenantStore,
     };
 }
@@ -226,6 +232,7 @@ pub trait Store:
     TenantStore
     + ApiKeyStore
     + IntegrationStore
+    + InsightsStore
     + OAuthStateStore
     + PostStore
     + QueueStore

@@ -4,6 +4,7 @@ mod connect;
 mod domain;
 mod helpers;
 mod insights;
+mod insights_pull;
 mod media;
 mod store;
 mod vault;

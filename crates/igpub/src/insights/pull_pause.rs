@@ -1,0 +1,58 @@
+//! The publisher's rate-limit pauses, honoured by pulls: the same `account_pauses` rows, the
+//! same scope keys (`app`, `account:<ig user id>`), so a pause set by either stops both.
+
+use igpub_graph::RateLimitScope;
+use jiff::{SignedDuration, Timestamp};
+use std::time::Duration;
+
+use crate::store::{Pause, SharedStore, StoreError};
+
+/// The scope key of the whole app (as in `publish::pauses`).
+const APP_SCOPE: &str = "app";
+
+fn account_scope(ig_user_id: &str) -> String {
+    format!("account:{ig_user_id}")
+}
+
+/// Until when calls for this account must wait, if a pause is in force.
+pub(crate) async fn paused_until(
+    store: &SharedStore,
+    ig_user_id: &str,
+) -> Result<Option<Timestamp>, StoreError> {
+    let account = account_scope(ig_user_id);
+    Ok(store
+        .active_pauses()
+        .await?
+        .into_iter()
+        .filter(|pause| pause.scope == APP_SCOPE || pause.scope == account)
+        .map(|pause| pause.until)
+        .max())
+}
+
+/// Records the pause a rate-limit error asks for (graph-api.md §7), for every worker and pull.
+pub(crate) async fn pause_for(
+    store: &SharedStore,
+    scope: RateLimitScope,
+    ig_user_id: &str,
+    now: Timestamp,
+    after: Duration,
+    reason: &str,
+) -> Result<Pause, StoreError> {
+    let scope = match scope {
+        RateLimitScope::App => APP_SCOPE.to_owned(),
+        RateLimitScope::User | RateLimitScope::Page | RateLimitScope::Account => {
+            account_scope(ig_user_id)
+        }
+    };
+    let until = SignedDuration::try_from(after)
+        .ok()
+        .and_then(|after| now.checked_add(after).ok())
+        .unwrap_or(now);
+    let pause = Pause {
+        scope,
+        until,
+        reason: format!("insights pull: {reason}"),
+    };
+    store.set_pause(&pause).await?;
+    Ok(pause)
+}
