@@ -386,7 +386,7 @@ impl Posts {
         let now = self.store.now();
         let spec = Self::parse(body, now)?;
         let change = TenantChange::Edit {
-            input: spec.to_input(),
+            input: Box::new(spec.to_input()),
             input_now: now,
             kind: spec.kind(),
             caption_fingerprint: spec.caption_fingerprint().as_str().to_owned(),

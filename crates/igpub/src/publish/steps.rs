@@ -31,7 +31,7 @@ use crate::store::{FollowUp, Post, PostFailure, PostProgress, PostState, Step, S
 /// What to do after a step.
 pub(crate) enum Flow {
     /// Work on: the post (as saved) needs more now.
-    Continue(Post),
+    Continue(Box<Post>),
     /// Stop: the post is parked, finished, or no longer ours.
     Stop,
 }
@@ -66,7 +66,7 @@ impl Core {
             let id = post.id;
             let flow = tracing::Instrument::instrument(self.step(post), span.clone()).await;
             match flow {
-                Ok(Flow::Continue(next)) => post = next,
+                Ok(Flow::Continue(next)) => post = *next,
                 Ok(Flow::Stop) => return,
                 Err(StepError::Store(StoreError::Conflict(reason))) => {
                     bump(&self.metrics.leases_lost);
@@ -114,7 +114,7 @@ impl Core {
                             .detail(json!({"reason": "resuming after an interrupted publish"})),
                     )
                     .await?;
-                Ok(Flow::Continue(next))
+                Ok(Flow::Continue(Box::new(next)))
             }
             PostState::Verifying => self.verify(post, &spec).await,
             PostState::Published => self.follow_up(post, &spec).await,
@@ -189,7 +189,7 @@ impl Core {
             PostState::Creating
         };
         let next = self.save(&post, post.state, Step::to(to, progress)).await?;
-        Ok(Flow::Continue(next))
+        Ok(Flow::Continue(Box::new(next)))
     }
 
     /// The media pre-flight, again just before containers are made.
@@ -304,7 +304,7 @@ impl Core {
                             .detail(json!({"children": "created"})),
                     )
                     .await?;
-                return Ok(Flow::Continue(next));
+                return Ok(Flow::Continue(Box::new(next)));
             }
             if !progress.children_finished {
                 let next = self
@@ -314,7 +314,7 @@ impl Core {
                         Step::to(PostState::Processing, progress),
                     )
                     .await?;
-                return Ok(Flow::Continue(next));
+                return Ok(Flow::Continue(Box::new(next)));
             }
             let children = progress
                 .children
@@ -354,7 +354,7 @@ impl Core {
                 let step = Step::to(PostState::Processing, progress)
                     .detail(json!({"container_id": id.as_str()}));
                 let next = self.save(&post, PostState::Creating, step).await?;
-                Ok(Flow::Continue(next))
+                Ok(Flow::Continue(Box::new(next)))
             }
             // An ambiguous creation may have left an orphan container: harmless, it expires.
             Err(error) => {
@@ -387,7 +387,7 @@ impl Core {
                     Step::to(PostState::Creating, progress),
                 )
                 .await?;
-            return Ok(Flow::Continue(next));
+            return Ok(Flow::Continue(Box::new(next)));
         }
         let created_at = progress
             .containers_created_at
@@ -434,7 +434,7 @@ impl Core {
                     let step = Step::to(PostState::Verifying, progress)
                         .detail(json!({"reason": "the container reads PUBLISHED"}));
                     let next = self.save(&post, PostState::Processing, step).await?;
-                    return Ok(Flow::Continue(next));
+                    return Ok(Flow::Continue(Box::new(next)));
                 }
                 Evaluation::Finished => {
                     self.processing
@@ -449,7 +449,7 @@ impl Core {
                                 Step::to(PostState::Creating, progress),
                             )
                             .await?;
-                        return Ok(Flow::Continue(next));
+                        return Ok(Flow::Continue(Box::new(next)));
                     }
                     if spec.is_draft() && !progress.publish_requested {
                         let expires = progress.containers_expire_at();
@@ -520,13 +520,13 @@ impl Core {
             let step = Step::to(PostState::Creating, progress)
                 .detail(json!({"containers": "expired before publishing; making new ones"}));
             let next = self.save(&post, from, step).await?;
-            return Ok(Flow::Continue(next));
+            return Ok(Flow::Continue(Box::new(next)));
         }
         let Some(container) = progress.container_id.clone().map(ContainerId::new) else {
             let next = self
                 .save(&post, from, Step::to(PostState::Creating, progress))
                 .await?;
-            return Ok(Flow::Continue(next));
+            return Ok(Flow::Continue(Box::new(next)));
         };
         let client = self.client(&post).await?;
         let ticket = match self
@@ -580,7 +580,7 @@ impl Core {
                 let step = Step::to(PostState::Verifying, progress)
                     .detail(json!({"ambiguous": error.to_string()}));
                 let next = self.save(&publishing, PostState::Publishing, step).await?;
-                Ok(Flow::Continue(next))
+                Ok(Flow::Continue(Box::new(next)))
             }
             Err(error) => {
                 if matches!(
@@ -649,7 +649,7 @@ impl Core {
         bump(&self.metrics.published);
         tracing::info!(post_id = %next.id, media_id = ?next.media_id, "published");
         if pending {
-            Ok(Flow::Continue(next))
+            Ok(Flow::Continue(Box::new(next)))
         } else {
             Ok(Flow::Stop)
         }
@@ -665,7 +665,7 @@ impl Core {
                     Step::to(PostState::Creating, post.progress.clone()),
                 )
                 .await?;
-            return Ok(Flow::Continue(next));
+            return Ok(Flow::Continue(Box::new(next)));
         };
         let client = self.client(&post).await?;
         let status = match client.container_status(&container).await {
@@ -707,7 +707,7 @@ impl Core {
                         Step::to(PostState::Processing, post.progress.clone()),
                     )
                     .await?;
-                Ok(Flow::Continue(next))
+                Ok(Flow::Continue(Box::new(next)))
             }
             _ => {
                 let failure = status.failure().unwrap_or(ContainerFailure::Expired {
@@ -968,7 +968,7 @@ impl Core {
         let step = Step::to(PostState::Creating, progress)
             .detail(json!({"new_containers": error.to_string()}));
         let next = self.save(&post, from, step).await?;
-        Ok(Flow::Continue(next))
+        Ok(Flow::Continue(Box::new(next)))
     }
 
     /// Holds the post until its integration is reconnected.

@@ -400,7 +400,7 @@ pub enum TenantChange {
     /// New content and schedule, before work starts.
     Edit {
         /// The new post's input form.
-        input: PostInput,
+        input: Box<PostInput>,
         /// Its parse time.
         input_now: Timestamp,
         /// Its kind.
@@ -865,7 +865,7 @@ impl PostStore for SqlStore {
                         current.state
                     )));
                 }
-                input = new_input;
+                input = *new_input;
                 input_now = new_now;
                 kind = new_kind;
                 fingerprint = caption_fingerprint;

@@ -1,0 +1,87 @@
+//! `igpub worker [--concurrency N]`: the publishing worker as its own process, until Ctrl-C or
+//! SIGTERM; then in-flight steps finish and the leases are released.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use crate::media::preflight::{Preflight, PreflightConfig};
+use crate::media::ssrf::SystemResolver;
+use crate::publish::{Worker, WorkerConfig};
+
+/// Flags of `igpub worker`.
+#[derive(Debug, Args)]
+#[command(about = "Publish due posts until Ctrl-C or SIGTERM (any number of workers may run)")]
+pub struct WorkerArgs {
+    /// Posts worked on at once (default: worker.concurrency).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Skip the media pre-flight before containers are made (load tests against `--no-fetch`
+    /// simulators).
+    #[arg(long)]
+    pub no_preflight: bool,
+}
+
+/// Runs `igpub worker`.
+pub async fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let settings = global.settings()?;
+    let store = global.open_store_with(&settings).await?;
+    let preflight = (!args.no_preflight).then(|| {
+        Preflight::new(
+            PreflightConfig {
+                allow_private_hosts: settings.media.allow_private_hosts,
+                ..PreflightConfig::default()
+            },
+            Arc::new(SystemResolver),
+        )
+    });
+    let config = WorkerConfig {
+        concurrency: args
+            .concurrency
+            .unwrap_or(settings.worker.concurrency)
+            .max(1),
+        lease_for: Duration::from_secs(settings.worker.lease_seconds.max(1)),
+        preflight,
+        ..WorkerConfig::default()
+    };
+    let worker = Worker::new(
+        Arc::clone(&store),
+        crate::startup::graph_client_builder(&settings),
+        config,
+    )?;
+    tracing::info!(owner = worker.owner(), "worker started");
+    worker.run_until(shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
