@@ -203,11 +203,17 @@ fn sub_response(state: &SimState, answer: &Answer, version: u32) -> Value {
         Ok(body) => (200, body.clone()),
         Err(error) => (error.http_status, error.to_json(&state.next_trace_id())),
     };
-    let headers = json!([
-        {"name": "Content-Type", "value": "text/javascript; charset=UTF-8"},
-        {"name": "facebook-api-version", "value": format!("v{version}.0")},
-    ]);
-    json!({"code": code, "headers": headers, "body": body.to_string()})
+    let mut headers = vec![
+        json!({"name": "Content-Type", "value": "text/javascript; charset=UTF-8"}),
+        json!({"name": "facebook-api-version", "value": format!("v{version}.0")}),
+    ];
+    if let Err(error) = &answer.result
+        && error.code == 190
+    {
+        let value = crate::auth::tokens::www_authenticate(&error.message);
+        headers.push(json!({"name": "WWW-Authenticate", "value": value}));
+    }
+    json!({"code": code, "headers": Value::Array(headers), "body": body.to_string()})
 }
 
 /// The names a text refers to through `{result=name:…}`.

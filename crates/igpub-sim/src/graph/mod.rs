@@ -240,7 +240,10 @@ fn route_node(
     };
     match endpoint_of(kind, verb, edge) {
         Ok(endpoint) => Routed::to(endpoint, Some((id, kind))),
-        Err(error) => Routed::failed(guess_endpoint(verb, edge), error_for(error, verb, node)),
+        Err(error) => Routed::failed(
+            guess_endpoint(verb, edge),
+            error_for(error, verb, node, kind),
+        ),
     }
 }
 
@@ -258,10 +261,11 @@ enum RouteError {
     UnknownEdge(String),
 }
 
-fn error_for(error: RouteError, verb: Verb, node: &str) -> MetaError {
+fn error_for(error: RouteError, verb: Verb, node: &str, kind: NodeKind) -> MetaError {
     match error {
         RouteError::UnsupportedMethod => MetaError::unsupported_request(verb.word(), node),
-        RouteError::UnknownEdge(edge) => MetaError::unknown_path(&format!("/{edge}")),
+        // Graph reads an edge the node lacks as a field it lacks.
+        RouteError::UnknownEdge(edge) => MetaError::nonexisting_field(&edge, kind.type_name()),
     }
 }
 

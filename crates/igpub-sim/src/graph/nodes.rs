@@ -8,10 +8,10 @@ use super::insights;
 use crate::clock::graph_timestamp;
 use crate::error::MetaError;
 use crate::ids::shortcode;
-use crate::world::World;
 use crate::world::model::{
     Comment, Container, ContainerKind, IgAccount, Media, Page, Phase, Status,
 };
+use crate::world::{NodeKind, World};
 use serde_json::{Map, Value, json};
 
 /// The selection a call asks for, or `default` when it names none.
@@ -77,7 +77,12 @@ pub fn render_ig_user(
             "stories" => edges::media_edge(ctx, world, account, field, true)?,
             "tags" | "mentioned_media" | "live_media" => json!({"data": []}),
             "insights" => insights::account_edge(ctx, account, field)?,
-            other => return Err(MetaError::nonexisting_field(other, "ShadowIGUser")),
+            other => {
+                return Err(MetaError::nonexisting_field(
+                    other,
+                    NodeKind::IgUser.type_name(),
+                ));
+            }
         }))
     })
 }
@@ -125,7 +130,12 @@ pub fn render_container(
                 .kind
                 .is_video()
                 .then(|| video_status(container, status)),
-            other => return Err(MetaError::nonexisting_field(other, "ShadowIGMediaBuilder")),
+            other => {
+                return Err(MetaError::nonexisting_field(
+                    other,
+                    NodeKind::Container.type_name(),
+                ));
+            }
         })
     })
 }
@@ -229,7 +239,12 @@ pub fn render_media(
                     "(#36104) You do not have permission to access this field outside of the Business Discovery API.",
                 ));
             }
-            other => return Err(MetaError::nonexisting_field(other, "ShadowIGMedia")),
+            other => {
+                return Err(MetaError::nonexisting_field(
+                    other,
+                    NodeKind::Media.type_name(),
+                ));
+            }
         })
     })
 }
@@ -317,7 +332,12 @@ pub fn render_comment(id: u64, comment: &Comment, selection: &[Field]) -> Result
             "media" => json!({"id": comment.media.to_string()}),
             "like_count" => json!(0),
             "hidden" => json!(false),
-            other => return Err(MetaError::nonexisting_field(other, "IGComment")),
+            other => {
+                return Err(MetaError::nonexisting_field(
+                    other,
+                    NodeKind::Comment.type_name(),
+                ));
+            }
         }))
     })
 }
@@ -379,7 +399,12 @@ pub fn render_page(
                 },
                 None => None,
             },
-            other => return Err(MetaError::nonexisting_field(other, "Page")),
+            other => {
+                return Err(MetaError::nonexisting_field(
+                    other,
+                    NodeKind::Page.type_name(),
+                ));
+            }
         })
     })
 }
@@ -410,7 +435,12 @@ pub fn fb_user_get(ctx: &Ctx<'_>) -> Result<Value, MetaError> {
             "id" => None,
             "name" => Some(json!(user.name)),
             "accounts" | "permissions" => None,
-            other => return Err(MetaError::nonexisting_field(other, "User")),
+            other => {
+                return Err(MetaError::nonexisting_field(
+                    other,
+                    NodeKind::User.type_name(),
+                ));
+            }
         })
     })
 }

@@ -41,6 +41,22 @@ pub enum NodeKind {
     App,
 }
 
+impl NodeKind {
+    /// The node type Graph names in "Tried accessing nonexisting field" (shared/graph-api.md
+    /// §3.3 shows `ShadowIGMedia`; the other IG names follow its pattern [INFER]).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            NodeKind::IgUser => "ShadowIGUser",
+            NodeKind::Container => "ShadowIGMediaBuilder",
+            NodeKind::Media => "ShadowIGMedia",
+            NodeKind::Comment => "IGComment",
+            NodeKind::Page => "Page",
+            NodeKind::User => "User",
+            NodeKind::App => "Application",
+        }
+    }
+}
+
 /// Every object, keyed by numeric id.
 pub struct World {
     pub ids: IdFactory,

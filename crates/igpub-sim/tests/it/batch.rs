@@ -190,3 +190,18 @@ async fn an_unknown_id_fails_the_whole_multi_get() {
         .await
         .assert_error(400, 100, None);
 }
+
+#[tokio::test]
+async fn a_part_with_its_own_bad_token_gets_190_with_www_authenticate() {
+    let sim = TestSim::quick().await;
+    let reply = batch(
+        &sim,
+        json!([{"method": "GET", "relative_url": format!("{}?access_token=EAAGbroken", sim.account.ig)}]),
+    )
+    .await;
+    let part = &reply.body[0];
+    assert_eq!(part["code"], 400);
+    assert_eq!(body_of(part)["error"]["code"], 190);
+    let headers = part["headers"].as_array().expect("headers");
+    assert!(headers.iter().any(|h| h["name"] == "WWW-Authenticate"));
+}

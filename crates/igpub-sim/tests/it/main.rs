@@ -14,6 +14,7 @@ mod processing;
 mod publishing;
 mod rate_limits;
 mod reading;
+mod robustness;
 mod tokens;
 mod upload;
 mod webhooks;

@@ -65,8 +65,16 @@ async fn an_unknown_object_is_100_33_and_an_alias_is_803() {
     let edge = sim
         .get(&format!("v25.0/{}/nothing", sim.account.ig), &[])
         .await;
-    edge.assert_error(400, 2500, None);
-    assert_eq!(edge.message(), "Unknown path components: /nothing");
+    edge.assert_error(400, 100, None);
+    assert_eq!(
+        edge.message(),
+        "(#100) Tried accessing nonexisting field (nothing) on node type (ShadowIGUser)"
+    );
+    let deeper = sim
+        .get(&format!("v25.0/{}/insights/reach/day", sim.account.ig), &[])
+        .await;
+    deeper.assert_error(400, 2500, None);
+    assert_eq!(deeper.message(), "Unknown path components: /reach/day");
 }
 
 #[tokio::test]
