@@ -5,5 +5,6 @@ mod hosting;
 mod mp4_builder;
 mod preflight_images;
 mod preflight_videos;
+mod s3;
 mod ssrf;
 mod support;

@@ -12,6 +12,7 @@
 
 mod fs;
 mod kind;
+mod s3;
 
 use std::fmt;
 
@@ -28,6 +29,7 @@ use zeroize::Zeroizing;
 
 pub use fs::FsStorage;
 pub use kind::MediaKind;
+pub use s3::{S3Config, S3Storage};
 
 /// Hex characters in a media id (160 bits).
 const ID_HEX_LEN: usize = 40;
