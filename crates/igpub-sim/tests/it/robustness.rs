@@ -3,13 +3,16 @@
 use crate::support::{TestSim, assert_error_shape};
 use serde_json::Value;
 
+/// (method, path, parameters)
+type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+
 #[tokio::test]
 async fn hostile_parameters_get_metas_answer_and_the_simulator_keeps_serving() {
     let sim = TestSim::quick().await;
     let ig = sim.account.ig.clone();
     let media = format!("v25.0/{ig}/media");
     let deep = "a{".repeat(200);
-    let cases: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("GET", format!("v25.0/{ig}"), vec![("fields", "{{{{")]),
         (
             "GET",
