@@ -38,6 +38,8 @@ pub struct Settings {
     pub media: MediaSettings,
     /// Meta's webhooks (`/webhooks/meta`).
     pub webhooks: WebhookSettings,
+    /// Scheduled insights pulls.
+    pub insights: InsightsSettings,
 }
 
 /// The Meta app igpub acts as, and where Meta's endpoints are.
@@ -91,6 +93,34 @@ pub struct WebhookSettings {
     pub verify_token: Option<SecretString>,
 }
 
+/// How often the insights scheduler pulls each integration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InsightsSettings {
+    /// Minutes between pulls of an account's daily metrics.
+    pub account_interval_minutes: u64,
+    /// Minutes between pulls of the lifetime metrics of posts under 30 days old.
+    pub media_interval_minutes: u64,
+    /// Minutes between pulls of live stories (their insights vanish after 24 h).
+    pub stories_interval_minutes: u64,
+    /// Seconds between the scheduler's looks for due pulls.
+    pub tick_seconds: u64,
+    /// Complete days an account pull fetches again (Meta's data arrives up to 48 h late).
+    pub lookback_days: u32,
+}
+
+impl Default for InsightsSettings {
+    fn default() -> Self {
+        Self {
+            account_interval_minutes: 6 * 60,
+            media_interval_minutes: 24 * 60,
+            stories_interval_minutes: 4 * 60,
+            tick_seconds: 60,
+            lookback_days: 3,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -103,6 +133,7 @@ impl Default for Settings {
             worker: WorkerSettings::default(),
             media: MediaSettings::default(),
             webhooks: WebhookSettings::default(),
+            insights: InsightsSettings::default(),
         }
     }
 }
@@ -205,7 +236,7 @@ impl Settings {
 /// Only `IGPUB_*` variables that name a setting are configuration: others, like the CLI's
 /// `IGPUB_TOKEN` or the tests' `IGPUB_TEST_DATABASE_URL`, belong to their own tools.
 fn is_setting(key: &figment::value::UncasedStr) -> bool {
-    const TOP_LEVEL: [&str; 9] = [
+    const TOP_LEVEL: [&str; 10] = [
         "database_url",
         "secret_keys",
         "secret_key_file",
@@ -215,6 +246,7 @@ fn is_setting(key: &figment::value::UncasedStr) -> bool {
         "worker",
         "media",
         "webhooks",
+        "insights",
     ];
     // Depending on the provider's stage the key reads `meta__app_id` or `meta.app_id`.
     let key = key.as_str().to_ascii_lowercase();

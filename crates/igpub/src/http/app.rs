@@ -21,7 +21,9 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
         .merge(super::health::routes())
+        .merge(super::insights::routes())
         .merge(super::integrations::routes())
+        .merge(super::meta_webhooks::routes())
         .merge(super::posts::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))

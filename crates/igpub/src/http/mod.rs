@@ -4,7 +4,9 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod insights;
 pub mod integrations;
+pub mod meta_webhooks;
 pub mod posts;
 pub mod state;
 

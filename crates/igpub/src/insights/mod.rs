@@ -48,10 +48,12 @@ mod registry;
 mod registry_data;
 mod render;
 mod report_sets;
+pub mod schedule;
 mod summary;
 mod version;
 mod vocabulary;
 pub mod webhook;
+mod webhook_intake;
 
 pub use aggregate::{Aggregation, Figure, PeriodFigure};
 pub use daily::{
@@ -72,11 +74,13 @@ pub use pull::{
     pull_account_daily, pull_media, pull_recent_media,
 };
 pub use pull_errors::RetryPolicy;
+pub use schedule::{ScheduleSettings, ScheduledPull, TickReport};
 pub use query::{
     AccountReport, AccountReportRequest, ColumnInfo, GetInsights, InsightsAnswer, InsightsError,
     PostReport, PostReportRequest, TopPosts, account_columns, account_report, account_report_csv,
-    get_insights, post_report, post_report_csv,
+    get_insights, post_report, post_report_csv, post_report_listing,
 };
+pub use pull_pause::graph_client_with_pauses;
 pub use pull_values::{META_DAY_OFFSET, day_of_end_time, end_time_of_day, meta_today};
 pub use registry::{AvailableShape, Registry, ResolvedMetric, UnknownMetric, UnknownReason, Via};
 pub use render::{DailyReport, RenderError, daily_table_csv, post_table_csv, post_table_json};
@@ -84,6 +88,7 @@ pub use report_sets::{
     ACCOUNT_DAILY_COLUMNS, ColumnSource, FEED_POST_COLUMNS, REEL_COLUMNS, STORY_COLUMNS,
 };
 pub use summary::{MetricSummary, NotComparable, Summary};
+pub use webhook_intake::{IntakeError, ProcessReport, Receipt, process_pending, receive_delivery};
 pub use version::{Availability, Change, GraphVersion, InvalidGraphVersion};
 pub use vocabulary::{
     Additivity, Caveat, InvalidParameterValue, MetricType, Period, Timeframe, ValueShape,

@@ -24,7 +24,9 @@ use super::pull_run::{PullObject, Run, RunOutcome};
 use super::pull_values::meta_today;
 use super::registry::Registry;
 use super::report_sets::ColumnSource;
+use super::schedule::ScheduleSettings;
 use super::version::{GraphVersion, InvalidGraphVersion};
+use crate::config::{InsightsSettings, Settings};
 use crate::store::{
     Integration, IntegrationStatus, MetricFailure, SharedClock, SharedStore, StoreError,
     SystemClock, TrackedMedia,
@@ -45,6 +47,8 @@ pub struct PullSettings {
     /// Stories younger than this get theirs pulled: their insights vanish after 24 h
     /// (graph-api.md §4.2).
     pub story_max_age: Duration,
+    /// When the scheduler runs each pull.
+    pub schedule: ScheduleSettings,
 }
 
 impl Default for PullSettings {
@@ -55,6 +59,25 @@ impl Default for PullSettings {
             account_lookback_days: 3,
             media_max_age: Duration::from_secs(30 * 24 * 60 * 60),
             story_max_age: Duration::from_secs(24 * 60 * 60),
+            schedule: ScheduleSettings::default(),
+        }
+    }
+}
+
+impl PullSettings {
+    /// The settings `insights.*` ask for.
+    pub fn from_settings(settings: &InsightsSettings) -> Self {
+        let minutes = |m: u64| Duration::from_secs(m.max(1).saturating_mul(60));
+        Self {
+            account_lookback_days: i64::from(settings.lookback_days.max(1)),
+            schedule: ScheduleSettings {
+                tick: Duration::from_secs(settings.tick_seconds.max(1)),
+                account_every: minutes(settings.account_interval_minutes),
+                media_every: minutes(settings.media_interval_minutes),
+                stories_every: minutes(settings.stories_interval_minutes),
+                ..ScheduleSettings::default()
+            },
+            ..Self::default()
         }
     }
 }
@@ -93,6 +116,14 @@ impl InsightsContext {
             registry: Registry::standard(),
             clock: std::sync::Arc::new(SystemClock),
             settings: PullSettings::default(),
+        }
+    }
+
+    /// A context for the service's settings (`insights.*`), on the system clock.
+    pub fn from_settings(store: SharedStore, graph: GraphClient, settings: &Settings) -> Self {
+        Self {
+            settings: PullSettings::from_settings(&settings.insights),
+            ..Self::new(store, graph)
         }
     }
 

@@ -56,3 +56,27 @@ pub(crate) async fn pause_for(
     store.set_pause(&pause).await?;
     Ok(pause)
 }
+
+/// A Graph client whose usage observer turns usage headers into pauses exactly as the
+/// publishing worker's does (graph-api.md §7), saved to the store for every process.
+pub fn graph_client_with_pauses(
+    builder: igpub_graph::GraphClientBuilder,
+    store: SharedStore,
+) -> Result<igpub_graph::GraphClient, igpub_graph::GraphError> {
+    let (to_store, mut stored) = tokio::sync::mpsc::unbounded_channel::<Pause>();
+    let pauses = crate::publish::PauseBook::new(to_store);
+    let client = builder
+        .on_usage(pauses.observer(
+            crate::publish::UsagePolicy::default(),
+            std::sync::Arc::clone(&store),
+        ))
+        .build()?;
+    tokio::spawn(async move {
+        while let Some(pause) = stored.recv().await {
+            if let Err(error) = store.set_pause(&pause).await {
+                tracing::warn!(%error, scope = %pause.scope, "cannot store a pause");
+            }
+        }
+    });
+    Ok(client)
+}

@@ -312,11 +312,24 @@ pub async fn post_report(
     integration: IntegrationId,
     request: &PostReportRequest,
 ) -> Result<PostReport, InsightsError> {
+    post_report_listing(store, registry, tenant, integration, request, Vec::new()).await
+}
+
+/// [`post_report`] that lists `known` posts even before any of their metrics is stored (the
+/// publisher knows their kind, day and permalink).
+pub async fn post_report_listing(
+    store: &SharedStore,
+    registry: &Registry,
+    tenant: TenantId,
+    integration: IntegrationId,
+    request: &PostReportRequest,
+    known: Vec<PostInfo>,
+) -> Result<PostReport, InsightsError> {
     store.get_integration(tenant, integration).await?;
     let stored = store
         .media_metrics(tenant, integration, request.media_ids.as_deref())
         .await?;
-    let mut posts: Vec<PostInfo> = Vec::new();
+    let mut posts: Vec<PostInfo> = known;
     let mut values = Vec::new();
     for item in stored {
         let row = item.row;

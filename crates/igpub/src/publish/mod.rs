@@ -21,7 +21,7 @@ mod worker;
 pub use advice::{advice_for, failure_of};
 pub use backoff::RetryPolicy;
 pub use metrics::{MetricsSnapshot, WorkerMetrics};
-pub use pauses::UsagePolicy;
+pub use pauses::{PauseBook, UsagePolicy};
 pub use quota::{QUOTA_WINDOW, QuotaSettings, next_slot};
 pub use service::{Posts, PostsError};
 pub use worker::{Worker, WorkerConfig, WorkerError};
