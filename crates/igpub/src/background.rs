@@ -11,8 +11,9 @@ use tokio::task::JoinSet;
 use crate::config::Settings;
 use crate::http::AppState;
 use crate::media::preflight::{Preflight, PreflightConfig};
-use crate::media::ssrf::SystemResolver;
+use crate::media::ssrf::{AddressPolicy, SystemResolver};
 use crate::publish::{Posts, Worker, WorkerConfig, WorkerError};
+use crate::webhooks_out::{Dispatcher, DispatcherConfig, Sender};
 
 /// Why a background service did not start.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,9 @@ impl Background {
                 }
             });
         }
+        let dispatcher = dispatcher(state, DispatcherConfig::default());
+        let stop = until_stopped(stopped.clone());
+        tasks.spawn(dispatcher.run_until(stop));
         Ok(())
     }
 }
@@ -99,6 +103,25 @@ pub fn preflight(settings: &Settings) -> Preflight {
 /// The posts service for the state's store, with the media pre-flight.
 pub fn posts_service(state: &AppState) -> Posts {
     Posts::new(Arc::clone(&state.store)).with_preflight(preflight(&state.settings))
+}
+
+/// The outbound webhook dispatcher for the state's store and metrics; it may deliver to
+/// private hosts only when `media.allow_private_hosts` allows private media (the demo, tests).
+pub fn dispatcher(state: &AppState, config: DispatcherConfig) -> Dispatcher {
+    let sender = Sender::new(
+        AddressPolicy {
+            allow_private_hosts: state.settings.media.allow_private_hosts,
+            trusted_networks: Vec::new(),
+        },
+        Arc::new(SystemResolver),
+        config.timeout,
+    );
+    Dispatcher::new(
+        Arc::clone(&state.store),
+        sender,
+        Arc::clone(&state.metrics),
+        config,
+    )
 }
 
 /// Resolves once `stopped` turns true (or its sender is gone).

@@ -7,15 +7,19 @@
 //! [`insights`] knows Meta's metrics, and [`cli`] is the thin command line.
 #![deny(missing_docs)]
 
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod connect;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod insights;
 pub mod media;
+pub mod metrics;
 pub mod publish;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
+pub mod webhooks_out;

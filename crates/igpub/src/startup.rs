@@ -2,6 +2,7 @@
 //! The CLI, the server, the worker and the demo all start through here.
 
 use crate::config::Settings;
+use crate::media::hosting::{FsStorage, HostingSecret};
 use crate::store::{self, SharedStore, StoreError};
 use crate::vault::{KeyRing, Vault, VaultError};
 use igpub_graph::{GraphClient, GraphError};
@@ -21,6 +22,9 @@ pub enum StartupError {
     /// The Graph client could not be built from `meta.*`.
     #[error("graph client (meta.graph_url / meta.api_version): {0}")]
     Graph(#[from] GraphError),
+    /// The built-in media hosting could not be opened.
+    #[error("media hosting (media.data_dir / public_base_url): {0}")]
+    Media(String),
 }
 
 /// The key ring named by the settings.
@@ -39,6 +43,12 @@ pub async fn open_store(settings: &Settings) -> Result<SharedStore, StartupError
 
 /// The Graph client for `meta.*`, with `appsecret_proof` on every call when a secret is set.
 pub fn graph_client(settings: &Settings) -> Result<GraphClient, StartupError> {
+    Ok(graph_client_builder(settings).build()?)
+}
+
+/// The builder behind [`graph_client`], for parts that add their own hooks (the worker adds
+/// its usage observer).
+pub fn graph_client_builder(settings: &Settings) -> igpub_graph::GraphClientBuilder {
     let mut builder = GraphClient::builder()
         .base_url(settings.meta.graph_url.clone())
         .api_version(settings.meta.api_version.clone())
@@ -46,5 +56,66 @@ pub fn graph_client(settings: &Settings) -> Result<GraphClient, StartupError> {
     if let Some(secret) = &settings.meta.app_secret {
         builder = builder.app_secret(secret.clone());
     }
-    Ok(builder.build()?)
+    builder
+}
+
+/// The file under `media.data_dir` that holds the hosting secret (random, made on first use).
+pub const HOSTING_SECRET_FILE: &str = "hosting.key";
+
+/// The built-in media hosting under `media.data_dir`, public at `{public_base_url}/media/`.
+///
+/// Its secret (which makes media ids unguessable, see [`crate::media::hosting`]) lives in
+/// `{media.data_dir}/hosting.key`, created with 32 random bytes and mode 0600 on first use,
+/// so every process sharing the directory derives the same ids.
+pub async fn media_storage(settings: &Settings) -> Result<FsStorage, StartupError> {
+    let public_base_url = url::Url::parse(&settings.public_base_url)
+        .map_err(|error| StartupError::Media(format!("public_base_url: {error}")))?;
+    let root = &settings.media.data_dir;
+    tokio::fs::create_dir_all(root).await.map_err(|error| {
+        StartupError::Media(format!("cannot create {}: {error}", root.display()))
+    })?;
+    let secret = hosting_secret(&root.join(HOSTING_SECRET_FILE)).await?;
+    FsStorage::open(root.clone(), secret, public_base_url)
+        .await
+        .map_err(|error| StartupError::Media(error.to_string()))
+}
+
+async fn hosting_secret(path: &std::path::Path) -> Result<HostingSecret, StartupError> {
+    let unreadable =
+        |error: std::io::Error| StartupError::Media(format!("{}: {error}", path.display()));
+    let bytes = match tokio::fs::read(path).await {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            create_hosting_secret(path).await.map_err(unreadable)?
+        }
+        Err(error) => return Err(unreadable(error)),
+    };
+    HostingSecret::new(bytes)
+        .map_err(|error| StartupError::Media(format!("{}: {error}", path.display())))
+}
+
+/// Writes a fresh secret to a temporary file and links it into place, so a process starting
+/// at the same moment reads either nothing or the whole secret, and both end up with one.
+async fn create_hosting_secret(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use rand::RngCore;
+    let mut fresh = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut fresh);
+    let temporary = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&temporary).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, &fresh).await?;
+    file.sync_all().await?;
+    drop(file);
+    let linked = tokio::fs::hard_link(&temporary, path).await;
+    tokio::fs::remove_file(&temporary).await?;
+    match linked {
+        Ok(()) => Ok(fresh),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            tokio::fs::read(path).await
+        }
+        Err(error) => Err(error),
+    }
 }

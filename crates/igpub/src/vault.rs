@@ -40,7 +40,7 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::store::{ConnectSessionId, IntegrationId, TenantId};
+use crate::store::{ConnectSessionId, IntegrationId, TenantId, WebhookId};
 
 /// The environment variable that holds the key ring: comma-separated base64 keys, the first active.
 pub const SECRET_KEYS_VARIABLE: &str = "IGPUB_SECRET_KEYS";
@@ -323,6 +323,8 @@ pub enum TokenSubject {
     MetaAppSecret,
     /// The user token of a Facebook Login waiting for an account choice.
     ConnectSession(ConnectSessionId),
+    /// The signing secret of an outbound webhook endpoint.
+    Webhook(WebhookId),
 }
 
 /// The associated data of an envelope: who the secret belongs to.
@@ -362,12 +364,21 @@ impl TokenContext {
         }
     }
 
+    /// The context of an outbound webhook endpoint's signing secret.
+    pub fn webhook(tenant: TenantId, webhook: WebhookId) -> Self {
+        Self {
+            tenant,
+            subject: TokenSubject::Webhook(webhook),
+        }
+    }
+
     fn associated_data(&self) -> Vec<u8> {
         // UUIDs have a fixed length, so this text is unambiguous without escaping.
         let subject = match self.subject {
             TokenSubject::Integration(id) => format!("integration:{id}"),
             TokenSubject::MetaAppSecret => "meta-app-secret".to_owned(),
             TokenSubject::ConnectSession(id) => format!("connect-session:{id}"),
+            TokenSubject::Webhook(id) => format!("webhook:{id}"),
         };
         format!("igpub-secret-v1|tenant:{}|{subject}", self.tenant).into_bytes()
     }

@@ -1,5 +1,6 @@
 //! The `igpub` command line. Thin: every command parses its flags and calls the library.
 
+pub mod demo;
 pub mod graph;
 pub mod sim;
 
@@ -23,7 +24,7 @@ pub enum Command {
     /// Run the Graph API simulator (a local stand-in for Meta) as its own server.
     Sim(sim::SimArgs),
     /// Run the whole product on embedded defaults (simulator, server and worker).
-    Demo,
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the process arguments, runs the command and turns the outcome into an exit code.
@@ -50,14 +51,6 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Graph(args) => graph::run(args).await,
         Command::Sim(args) => sim::run(args).await,
-        Command::Demo => {
-            println!("{DEMO_NOT_READY}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Demo(args) => demo::run(args).await,
     }
 }
-
-const DEMO_NOT_READY: &str = "\
-igpub demo: the one-command demo is being built (issue 8).
-What is available today:
-  igpub graph --help     call Meta's Graph API (or the simulator) with the typed client";

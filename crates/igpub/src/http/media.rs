@@ -24,9 +24,10 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::AuthTenant;
 use super::state::AppState;
 use crate::media::fix::FixOptions;
+use crate::media::for_posts::{ItemFix, PostMedia, PrepareError};
 use crate::media::preflight::MediaRole;
 use crate::media::upload::{MAX_UPLOAD_BYTES, Upload, UploadError, upload};
-use crate::store::{MediaUpload, MediaUploadId, NewMediaUpload, StoreError};
+use crate::store::{MediaUpload, MediaUploadId, NewMediaUpload, PostId, StoreError, TenantId};
 
 /// How long an uploaded file is kept before a post extends it (the publisher keeps a post's
 /// media until a day after publication).
@@ -392,5 +393,60 @@ fn new_upload(hosted: &Upload) -> NewMediaUpload {
         original_media_id: hosted.original.id.to_string(),
         original_url: hosted.original_url.to_string(),
         changes: serde_json::to_value(&hosted.changes).unwrap_or_default(),
+    }
+}
+
+/// Checks a post's media before it is created (and fixes it when `auto_fix` is asked): a post
+/// Meta would refuse is answered 422 here, before anything is stored or sent to Meta. Returns
+/// what the auto-fix changed, for [`record_fixes`].
+pub async fn prepare_post_media(
+    state: &AppState,
+    post: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<ItemFix>, ApiError> {
+    let public_base_url = url::Url::parse(&state.settings.public_base_url)
+        .map_err(|error| ApiError::internal(format!("public_base_url: {error}")))?;
+    let media = PostMedia::new(
+        state.preflight.clone(),
+        state.media.clone(),
+        &public_base_url,
+    );
+    match media.prepare(post, false, state.store.now()).await {
+        Ok(fixes) => Ok(fixes),
+        Err(PrepareError::Refused(refusals)) => {
+            let message = refusals
+                .iter()
+                .map(|refusal| refusal.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let details = refusals
+                .into_iter()
+                .map(|refusal| super::error::ErrorDetail {
+                    field: refusal.field,
+                    rule: refusal.rule,
+                    message: refusal.message,
+                })
+                .collect();
+            Err(ApiError::validation(message, details))
+        }
+        Err(PrepareError::Fix { field, source }) => Err(ApiError::validation(
+            format!("{field}: the auto-fix failed: {source}"),
+            vec![super::error::ErrorDetail {
+                field,
+                rule: "auto_fix".to_owned(),
+                message: source.to_string(),
+            }],
+        )),
+    }
+}
+
+/// Writes what the auto-fix changed into the new post's timeline. Best effort: the post is
+/// stored already, and a missing note must not turn its creation into an error.
+pub async fn record_fixes(state: &AppState, tenant: TenantId, post: PostId, fixes: &[ItemFix]) {
+    if fixes.is_empty() {
+        return;
+    }
+    let detail = serde_json::json!({ "auto_fix": fixes });
+    if let Err(error) = state.store.add_post_note(tenant, post, &detail).await {
+        tracing::warn!(%error, post_id = %post, "cannot note the auto-fix in the timeline");
     }
 }

@@ -6,9 +6,13 @@ pub mod extract;
 pub mod health;
 pub mod insights;
 pub mod integrations;
+pub mod media;
+pub mod metrics;
+pub mod openapi;
 pub mod meta_webhooks;
 pub mod posts;
 pub mod state;
+pub mod webhooks_out;
 
 pub use app::{Application, router};
 pub use error::ApiError;

@@ -52,7 +52,7 @@ pub fn routes() -> Router<AppState> {
 pub struct PostsApi;
 
 fn posts(state: &AppState) -> Posts {
-    Posts::new(state.store.clone())
+    Posts::new(state.store.clone()).with_preflight(state.preflight.clone())
 }
 
 impl From<PostsError> for ApiError {
@@ -123,10 +123,14 @@ pub async fn create_post(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<CreatePost>,
+    ApiJson(mut body): ApiJson<CreatePost>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
+    let fixes = super::media::prepare_post_media(&state, &mut body.post).await?;
     let (view, created) = posts(&state).create(tenant.id, body, key).await?;
+    if created {
+        super::media::record_fixes(&state, tenant.id, view.id, &fixes).await;
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -150,8 +154,10 @@ pub async fn create_post(
 pub async fn validate_post(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
-    ApiJson(body): ApiJson<CreatePost>,
+    ApiJson(mut body): ApiJson<CreatePost>,
 ) -> Result<Json<ValidationReport>, ApiError> {
+    // Not a field of the post: it tells creation to fix the media, which a dry run does not.
+    body.post.remove(crate::media::for_posts::AUTO_FIX_FIELD);
     Ok(Json(posts(&state).validate(tenant.id, body).await?))
 }
 

@@ -1,6 +1,10 @@
 //! What every handler can reach: the store, the settings and the Graph client.
 
 use crate::config::Settings;
+use crate::media::hosting::FsStorage;
+use crate::media::preflight::Preflight;
+use crate::metrics::Metrics;
+use crate::startup::StartupError;
 use crate::store::SharedStore;
 use igpub_graph::GraphClient;
 use std::sync::Arc;
@@ -14,4 +18,32 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The Graph API client (no token: handlers take a per-account view with `with_token`).
     pub graph: GraphClient,
+    /// The built-in media hosting (`POST /v1/media`, `GET /media/{id}.{ext}`).
+    pub media: Arc<FsStorage>,
+    /// The process's metrics (`GET /metrics`).
+    pub metrics: Arc<Metrics>,
+    /// The media pre-flight, as `media.allow_private_hosts` says (post creation checks media
+    /// with it before anything is stored).
+    pub preflight: Preflight,
+}
+
+impl AppState {
+    /// The state for `settings`: opens the media hosting under `media.data_dir` and starts
+    /// fresh metrics. The one constructor, so new fields never break its callers.
+    pub async fn build(
+        store: SharedStore,
+        settings: Arc<Settings>,
+        graph: GraphClient,
+    ) -> Result<Self, StartupError> {
+        let media = Arc::new(crate::startup::media_storage(&settings).await?);
+        let preflight = crate::background::preflight(&settings);
+        Ok(Self {
+            store,
+            settings,
+            graph,
+            media,
+            metrics: Arc::new(Metrics::new()),
+            preflight,
+        })
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod crawl;
 pub mod fix;
+pub mod for_posts;
 pub mod hosting;
 pub mod mp4;
 pub mod preflight;

@@ -95,6 +95,21 @@ uuid_id!(
     ApiKeyId,
     "API key id"
 );
+uuid_id!(
+    /// One outbound webhook endpoint a tenant registered.
+    WebhookId,
+    "webhook id"
+);
+uuid_id!(
+    /// One delivery of an outbound webhook event to one endpoint.
+    DeliveryId,
+    "delivery id"
+);
+uuid_id!(
+    /// One file a tenant uploaded to the built-in media hosting.
+    MediaUploadId,
+    "media id"
+);
 
 #[cfg(test)]
 mod tests {

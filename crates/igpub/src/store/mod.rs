@@ -34,14 +34,18 @@ mod error;
 mod ids;
 mod insights;
 mod integrations;
+mod media_uploads;
 mod oauth_states;
+mod outbound_webhooks;
 pub mod postgres;
+mod post_notes;
 mod posts;
 mod queue;
 mod rotation;
 mod secret_token;
 mod sql;
 pub mod sqlite;
+mod stats;
 mod tenants;
 #[doc(hidden)]
 pub mod testing;
@@ -61,7 +65,9 @@ pub use connect_sessions::{
     NewConnectSession, OpenConnectSession,
 };
 pub use error::{OAuthStateError, StoreError};
-pub use ids::{ApiKeyId, IdParseError, IntegrationId, TenantId};
+pub use ids::{
+    ApiKeyId, DeliveryId, IdParseError, IntegrationId, MediaUploadId, TenantId, WebhookId,
+};
 pub use insights::{
     AccountMetricRow, InsightsObjectKind, InsightsStore, MediaMetricRow, MetricFailure, MetricSource,
     NewWebhookEvent, PullKind, StoredAccountMetric, StoredMediaMetric, StoredWebhookEvent,
@@ -70,12 +76,20 @@ pub use insights::{
 pub use integrations::{
     InstagramMetadata, Integration, IntegrationStatus, NewIntegration, Provider,
 };
+pub use media_uploads::{MediaUpload, MediaUploadStore, NewMediaUpload};
 pub use oauth_states::OAuthState;
+pub use outbound_webhooks::{
+    AttemptNext, AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, DueDelivery,
+    IntegrationChange, NewOutboundEvent, NewWebhookEndpoint, OutboundWebhookStore,
+    PostTransition, WebhookEndpoint,
+};
+pub use post_notes::PostNoteStore;
 pub use posts::{
     Created, FollowUp, NewPost, Post, PostEvent, PostFailure, PostFilter, PostId, PostProgress,
     PostState, PostStore, TenantChange,
 };
 pub use queue::{Pause, QueueStore, Step, WAKEUP_CHANNEL, local_wakeup};
+pub use stats::StatsStore;
 pub use tenants::{MetaAppOverride, Tenant};
 
 use crate::vault::Vault;
@@ -93,7 +107,7 @@ pub const TOKEN_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60)
 pub mod prelude {
     pub use super::{
         ApiKeyStore, ConnectSessionStore, InsightsStore, IntegrationStore, OAuthStateStore, PostStore, QueueStore,
-        Store, TenantStore,
+        MediaUploadStore, OutboundWebhookStore, PostNoteStore, StatsStore, Store, TenantStore,
     };
 }
 
@@ -237,6 +251,10 @@ pub trait Store:
     + PostStore
     + QueueStore
     + ConnectSessionStore
+    + StatsStore
+    + MediaUploadStore
+    + PostNoteStore
+    + OutboundWebhookStore
     + Send
     + Sync
     + fmt::Debug

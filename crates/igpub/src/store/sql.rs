@@ -125,6 +125,7 @@ fn vault_error(context: &TokenContext, source: VaultError) -> StoreError {
         TokenSubject::Integration(id) => format!("integration {id}"),
         TokenSubject::MetaAppSecret => format!("the Meta app of tenant {}", context.tenant),
         TokenSubject::ConnectSession(id) => format!("connect session {id}"),
+        TokenSubject::Webhook(id) => format!("webhook {id}"),
     };
     StoreError::Vault { record, source }
 }

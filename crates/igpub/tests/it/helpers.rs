@@ -47,6 +47,9 @@ pub struct TestAppOptions {
     pub backend: Backend,
     /// The simulator's configuration (`bind` is always loopback port 0).
     pub sim: SimConfig,
+    /// `media.allow_private_hosts`: lets the media pre-flight (and outbound webhooks) reach
+    /// loopback, where tests host their media and receivers.
+    pub allow_private_hosts: bool,
 }
 
 impl Default for TestAppOptions {
@@ -60,6 +63,7 @@ impl Default for TestAppOptions {
                 require_appsecret_proof: true,
                 ..SimConfig::instant()
             },
+            allow_private_hosts: false,
         }
     }
 }
@@ -123,6 +127,7 @@ pub async fn spawn_app_with(options: TestAppOptions) -> TestApp {
         .unwrap_or_else(|error| panic!("cannot make a media directory: {error}"));
     let mut settings = settings_for(&backend, &sim, &address);
     settings.media.data_dir = media_dir.path().to_owned();
+    settings.media.allow_private_hosts = options.allow_private_hosts;
     let settings = Arc::new(settings);
     let graph = igpub::startup::graph_client(&settings)
         .unwrap_or_else(|error| panic!("the Graph client must build: {error}"));

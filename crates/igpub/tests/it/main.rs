@@ -1,5 +1,6 @@
 //! igpub's integration tests: one binary, one module per area (see style.md: link time matters).
 
+mod api_openapi;
 mod connect;
 mod domain;
 mod helpers;
