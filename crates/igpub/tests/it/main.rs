@@ -5,6 +5,7 @@ mod connect;
 mod domain;
 mod helpers;
 mod insights;
+mod insights_api;
 mod insights_pull;
 mod media;
 mod store;
