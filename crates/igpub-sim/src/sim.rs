@@ -175,6 +175,21 @@ impl SimHandle {
         ops::fail_token(&self.state, token, failure)
     }
 
+    /// Makes a token expire now: 190/463 from then on.
+    pub fn expire_token(&self, token: &str) -> Result<usize, SimError> {
+        self.fail_token(token, TokenFailure::Expired)
+    }
+
+    /// Revokes a token with the subcode's cause: 467 logged out, 460 password changed,
+    /// 458 app removed (463 expires it).
+    pub fn revoke_token(&self, token: &str, subcode: i64) -> Result<usize, SimError> {
+        let failure = TokenFailure::from_subcode(subcode).ok_or_else(|| SimError::Invalid {
+            field: "subcode".to_owned(),
+            rule: "must be 463, 467, 460 or 458".to_owned(),
+        })?;
+        self.fail_token(token, failure)
+    }
+
     /// Every media really published, per IG user id, oldest first.
     pub fn published(&self) -> BTreeMap<String, Vec<PublishedMedia>> {
         ops::published(&self.state)

@@ -238,3 +238,17 @@ async fn me_is_the_user_for_a_user_token_and_the_page_for_a_page_token() {
     let as_page = sim.get("v25.0/me", &[("fields", "id,name")]).await;
     assert_eq!(as_page.body["id"], sim.account.page_id.as_str());
 }
+
+#[tokio::test]
+async fn the_handle_revokes_by_subcode_and_refuses_unknown_subcodes() {
+    let sim = TestSim::quick().await;
+    assert!(sim.sim.revoke_token(&sim.account.page_token, 999).is_err());
+    assert_eq!(
+        sim.sim.revoke_token(&sim.account.page_token, 467).ok(),
+        Some(1)
+    );
+    sim.get(&user_path(&sim), &[])
+        .await
+        .assert_error(400, 190, Some(467));
+    assert!(sim.sim.expire_token("EAAGunknown").is_err());
+}
