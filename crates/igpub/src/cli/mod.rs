@@ -1,5 +1,6 @@
 //! The `igpub` command line. Thin: every command parses its flags and calls the library.
 
+pub mod bench;
 pub mod demo;
 pub mod graph;
 pub mod sim;
@@ -25,6 +26,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Run the whole product on embedded defaults (simulator, server and worker).
     Demo(demo::DemoArgs),
+    /// Measure publishing against the simulator (BENCHMARKS.md).
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the process arguments, runs the command and turns the outcome into an exit code.
@@ -52,5 +55,6 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Graph(args) => graph::run(args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -4,6 +4,7 @@ mod api_openapi;
 mod connect;
 mod domain;
 mod helpers;
+mod hostile_input;
 mod insights;
 mod insights_api;
 mod insights_pull;
