@@ -283,16 +283,11 @@ pub async fn callback(
     };
     let result = connector(&state).callback(params).await;
     let response = match (result.return_to, result.outcome) {
-        (Some(return_to), outcome) => redirect_with(&return_to, &outcome).into_response(),
-        (None, Ok(outcome)) => {
-            let expires_soon = match &outcome {
-                CallbackOutcome::Connected(integration) => {
-                    expires_soon(&state, integration).await.unwrap_or(false)
-                }
-                CallbackOutcome::ChooseAccount(_) => false,
-            };
-            Json(callback_response(outcome, expires_soon)).into_response()
-        }
+        (Some(return_to), outcome) => redirect_with(&return_to, &outcome),
+        (None, Ok(outcome)) => match callback_response(&state, outcome).await {
+            Ok(body) => Json(body).into_response(),
+            Err(error) => error.into_response(),
+        },
         (None, Err(error)) => ApiError::from(error).into_response(),
     };
     private(response)
@@ -536,10 +531,13 @@ fn parse_optional_body<T: serde::de::DeserializeOwned + Default>(
     parse_body(body)
 }
 
-fn callback_response(outcome: CallbackOutcome, expires_soon: bool) -> CallbackResponse {
-    match outcome {
+async fn callback_response(
+    state: &AppState,
+    outcome: CallbackOutcome,
+) -> Result<CallbackResponse, ApiError> {
+    Ok(match outcome {
         CallbackOutcome::Connected(integration) => CallbackResponse::Connected {
-            integration: IntegrationView::new(*integration, expires_soon),
+            integration: view(state, *integration).await?,
         },
         CallbackOutcome::ChooseAccount(PendingChoice {
             session_id,
@@ -550,7 +548,7 @@ fn callback_response(outcome: CallbackOutcome, expires_soon: bool) -> CallbackRe
             expires_at,
             choices,
         },
-    }
+    })
 }
 
 /// A 303 to `return_to` with the outcome added to its query.

@@ -2,6 +2,9 @@
 
 mod api_openapi;
 mod connect;
+mod connect_cli;
+mod connect_health;
+mod connect_security;
 mod domain;
 mod helpers;
 mod hostile_input;
