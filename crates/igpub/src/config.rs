@@ -276,6 +276,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
     fn environment_overrides_file_and_nested_keys_use_double_underscore() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -297,9 +301,14 @@ mod tests {
 
     #[test]
     fn redacted_output_never_contains_secrets() {
-        let mut settings = Settings::default();
-        settings.secret_keys = Some(SecretString::from("super-secret-key".to_owned()));
-        settings.meta.app_secret = Some(SecretString::from("app-secret-value".to_owned()));
+        let settings = Settings {
+            secret_keys: Some(SecretString::from("super-secret-key".to_owned())),
+            meta: MetaSettings {
+                app_secret: Some(SecretString::from("app-secret-value".to_owned())),
+                ..MetaSettings::default()
+            },
+            ..Settings::default()
+        };
         let shown = settings.redacted_toml();
         assert!(!shown.contains("super-secret-key"));
         assert!(!shown.contains("app-secret-value"));
@@ -307,6 +316,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
     fn unknown_keys_are_refused_with_their_name() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("igpub.toml", "databse_url = \"x\"\n")?;
