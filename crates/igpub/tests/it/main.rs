@@ -1,6 +1,9 @@
 //! igpub's integration tests: one binary, one module per area (see style.md: link time matters).
 
 mod api_openapi;
+mod api_media;
+mod api_support;
+mod api_webhooks;
 mod connect;
 mod connect_cli;
 mod connect_health;
