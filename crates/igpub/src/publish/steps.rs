@@ -949,7 +949,13 @@ impl Core {
     /// Makes new containers, a bounded number of times.
     async fn new_containers(&self, post: Post, from: PostState, error: &GraphError) -> StepResult {
         let mut progress = post.progress.clone();
-        if progress.container_rounds >= self.config.max_container_rounds {
+        // A container that expired while the post waited (a pause, the quota) says nothing
+        // about its content: renewing it does not count against the bound.
+        let expired = matches!(
+            error,
+            GraphError::Container(failure) if matches!(**failure, ContainerFailure::Expired { .. })
+        );
+        if !expired && progress.container_rounds >= self.config.max_container_rounds {
             let mut failure = match error {
                 GraphError::Container(failure) => container_failure(failure),
                 other => failure_of(other),
@@ -962,7 +968,9 @@ impl Core {
             return self.fail(&post, from, failure).await;
         }
         bump(&self.metrics.container_rounds);
-        progress.container_rounds += 1;
+        if !expired {
+            progress.container_rounds += 1;
+        }
         progress.attempts = 0;
         progress.forget_containers();
         let step = Step::to(PostState::Creating, progress)

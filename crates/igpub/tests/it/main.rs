@@ -19,4 +19,5 @@ mod store;
 mod vault;
 mod publish;
 mod publish_flows;
+mod publish_limits;
 mod publish_support;
