@@ -14,19 +14,18 @@ fn account_scope(ig_user_id: &str) -> String {
     format!("account:{ig_user_id}")
 }
 
-/// Until when calls for this account must wait, if a pause is in force.
-pub(crate) async fn paused_until(
+/// The pause in force for this account (its own or the whole app's), the longest if several.
+pub(crate) async fn pause_in_force(
     store: &SharedStore,
     ig_user_id: &str,
-) -> Result<Option<Timestamp>, StoreError> {
+) -> Result<Option<Pause>, StoreError> {
     let account = account_scope(ig_user_id);
     Ok(store
         .active_pauses()
         .await?
         .into_iter()
         .filter(|pause| pause.scope == APP_SCOPE || pause.scope == account)
-        .map(|pause| pause.until)
-        .max())
+        .max_by_key(|pause| pause.until))
 }
 
 /// Records the pause a rate-limit error asks for (graph-api.md §7), for every worker and pull.

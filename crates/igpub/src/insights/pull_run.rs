@@ -16,7 +16,7 @@ use super::object::MediaKind;
 use super::plan::{InsightsRequestPlan, fallback_split};
 use super::pull::{InsightsContext, PullError, PullOutcome, PullProgress, ServedMetric};
 use super::pull_errors::{Failure, MetaWords, failure_of};
-use super::pull_pause::{pause_for, paused_until};
+use super::pull_pause::{pause_for, pause_in_force};
 use super::pull_values::{
     META_DAY_OFFSET, ValueRow, answered_metrics, end_time_of_day, value_rows,
 };
@@ -203,10 +203,10 @@ impl<'a> Run<'a> {
             .batch_size
             .clamp(1, igpub_graph::MAX_BATCH_REQUESTS);
         'rounds: while !pending.is_empty() {
-            if let Some(until) = paused_until(&self.ctx.store, ig_user_id).await? {
+            if let Some(pause) = pause_in_force(&self.ctx.store, ig_user_id).await? {
                 outcome = PullOutcome::Paused {
-                    scope: format!("account:{ig_user_id} or app"),
-                    until,
+                    scope: pause.scope,
+                    until: pause.until,
                 };
                 break;
             }

@@ -14,6 +14,7 @@ mod hostile_input;
 mod insights;
 mod insights_api;
 mod insights_pull;
+mod insights_schedule;
 mod media;
 mod store;
 mod vault;
