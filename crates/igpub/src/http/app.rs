@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
         .merge(super::health::routes())
+        .merge(super::dashboard::routes(&state))
         .merge(super::insights::routes())
         .merge(super::integrations::routes())
         .merge(super::media::routes())

@@ -1,6 +1,7 @@
 //! The HTTP surface: the `/v1` API with its OpenAPI document, the dashboard, health and metrics.
 
 pub mod app;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -43,6 +43,7 @@ mod posts;
 mod queue;
 mod rotation;
 mod secret_token;
+mod sessions;
 mod sql;
 pub mod sqlite;
 mod stats;
@@ -89,6 +90,7 @@ pub use posts::{
     PostState, PostStore, TenantChange,
 };
 pub use queue::{Pause, QueueStore, Step, WAKEUP_CHANNEL, local_wakeup};
+pub use sessions::{DashboardSession, DashboardSessionStore};
 pub use stats::StatsStore;
 pub use tenants::{MetaAppOverride, Tenant};
 
@@ -106,6 +108,7 @@ pub const TOKEN_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60)
 /// Every store trait, for `use igpub::store::prelude::*`.
 pub mod prelude {
     pub use super::{
+        DashboardSessionStore,
         ApiKeyStore, ConnectSessionStore, InsightsStore, IntegrationStore, OAuthStateStore, PostStore, QueueStore,
         MediaUploadStore, OutboundWebhookStore, PostNoteStore, StatsStore, Store, TenantStore,
     };
@@ -255,6 +258,7 @@ pub trait Store:
     + MediaUploadStore
     + PostNoteStore
     + OutboundWebhookStore
+    + DashboardSessionStore
     + Send
     + Sync
     + fmt::Debug

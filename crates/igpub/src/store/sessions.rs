@@ -1,0 +1,314 @@
+//! Dashboard sessions: a person signs in with a tenant API key and gets a random session
+//! secret for a cookie.
+//!
+//! Only the secret's SHA-256 is stored, so a copy of the database signs nobody in. A session
+//! remembers the API key it was opened with and ends as soon as that key is revoked, so
+//! revoking a key also signs out everyone who used it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::secret_token::{has_secret_shape, random_secret, sha256_hex};
+use super::sql::{SqlStore, on_pool, timestamp};
+use super::{ApiKeyId, ApiKeyStore, StoreError, Tenant};
+
+const TABLE: &str = "dashboard_sessions";
+
+/// How every session secret starts, so a leaked cookie value is recognisable.
+const SESSION_PREFIX: &str = "igpubs_";
+
+/// A signed-in dashboard session. It never holds the session secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardSession {
+    /// The tenant signed in.
+    pub tenant: Tenant,
+    /// The API key the person signed in with.
+    pub api_key_id: ApiKeyId,
+    /// When the person signed in.
+    pub created_at: Timestamp,
+    /// When the session ends, whatever happens.
+    pub expires_at: Timestamp,
+}
+
+/// Signed-in dashboard sessions.
+#[async_trait]
+pub trait DashboardSessionStore: Send + Sync {
+    /// Signs in with `presented_api_key` for `ttl`: the session and its secret (the cookie's
+    /// value, returned once), or `None` when the key is unknown, malformed or revoked.
+    async fn open_dashboard_session(
+        &self,
+        presented_api_key: &str,
+        ttl: Duration,
+    ) -> Result<Option<(DashboardSession, SecretString)>, StoreError>;
+
+    /// The live session whose secret is `presented`; `None` when it is unknown, expired, or
+    /// its API key was revoked.
+    async fn dashboard_session(
+        &self,
+        presented: &str,
+    ) -> Result<Option<DashboardSession>, StoreError>;
+
+    /// Signs out: the session whose secret is `presented` stops working (a no-op when it is
+    /// unknown).
+    async fn close_dashboard_session(&self, presented: &str) -> Result<(), StoreError>;
+
+    /// Deletes sessions that expired before now; returns how many.
+    async fn delete_expired_dashboard_sessions(&self) -> Result<u64, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    api_key_id: String,
+    session_created_at: i64,
+    session_expires_at: i64,
+    #[sqlx(flatten)]
+    tenant: super::tenants::TenantRow,
+}
+
+impl TryFrom<SessionRow> for DashboardSession {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            tenant: row.tenant.try_into()?,
+            api_key_id: ApiKeyId::from_column(TABLE, "api_key_id", &row.api_key_id)?,
+            created_at: timestamp(TABLE, "created_at", row.session_created_at)?,
+            expires_at: timestamp(TABLE, "expires_at", row.session_expires_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl DashboardSessionStore for SqlStore {
+    async fn open_dashboard_session(
+        &self,
+        presented_api_key: &str,
+        ttl: Duration,
+    ) -> Result<Option<(DashboardSession, SecretString)>, StoreError> {
+        if ttl.is_zero() {
+            return Err(StoreError::invalid("ttl", "must be longer than zero"));
+        }
+        let Some(tenant) = self.authenticate_api_key(presented_api_key).await? else {
+            return Ok(None);
+        };
+        // The key just authenticated, so its hash names exactly one live row (unless it was
+        // revoked in between, which then refuses the sign-in like a revoked key).
+        let key_id: Option<String> = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(
+                "SELECT id FROM api_keys \
+                 WHERE tenant_id = $1 AND key_hash = $2 AND revoked_at IS NULL",
+            )
+            .bind(tenant.id.to_string())
+            .bind(sha256_hex(presented_api_key))
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(key_id) = key_id else {
+            return Ok(None);
+        };
+        let api_key_id = ApiKeyId::from_column("api_keys", "id", &key_id)?;
+        let now = self.now_millis();
+        let expires_at = self.millis_after("ttl", ttl)?;
+        let secret = random_secret(SESSION_PREFIX);
+        on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "INSERT INTO dashboard_sessions \
+                 (id, tenant_id, api_key_id, token_hash, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(tenant.id.to_string())
+            .bind(&key_id)
+            .bind(sha256_hex(secret.expose_secret()))
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        let session = DashboardSession {
+            tenant,
+            api_key_id,
+            created_at: timestamp(TABLE, "created_at", now)?,
+            expires_at: timestamp(TABLE, "expires_at", expires_at)?,
+        };
+        Ok(Some((session, secret)))
+    }
+
+    async fn dashboard_session(
+        &self,
+        presented: &str,
+    ) -> Result<Option<DashboardSession>, StoreError> {
+        if !has_secret_shape(presented, SESSION_PREFIX) {
+            return Ok(None);
+        }
+        // The lookup is by hash: equal hashes are found by the index, and the hash of a guess
+        // tells an attacker nothing about the stored one, so no constant-time compare is needed.
+        let row: Option<SessionRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT s.api_key_id, s.created_at AS session_created_at, \
+                        s.expires_at AS session_expires_at, \
+                        t.id, t.name, t.created_at, t.meta_app_id \
+                 FROM dashboard_sessions s \
+                 JOIN api_keys k ON k.id = s.api_key_id \
+                 JOIN tenants t ON t.id = s.tenant_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND k.revoked_at IS NULL",
+            )
+            .bind(sha256_hex(presented))
+            .bind(self.now_millis())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(DashboardSession::try_from).transpose()
+    }
+
+    async fn close_dashboard_session(&self, presented: &str) -> Result<(), StoreError> {
+        if !has_secret_shape(presented, SESSION_PREFIX) {
+            return Ok(());
+        }
+        on_pool!(&self.pool, |pool| {
+            sqlx::query("DELETE FROM dashboard_sessions WHERE token_hash = $1")
+                .bind(sha256_hex(presented))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    async fn delete_expired_dashboard_sessions(&self) -> Result<u64, StoreError> {
+        let deleted = on_pool!(&self.pool, |pool| {
+            sqlx::query("DELETE FROM dashboard_sessions WHERE expires_at <= $1")
+                .bind(self.now_millis())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::{ManualClock, Store, TenantStore};
+    use crate::vault::{KeyRing, Vault};
+
+    const TTL: Duration = Duration::from_secs(3600);
+
+    async fn store() -> (SqlStore, ManualClock) {
+        let clock = ManualClock::new(Timestamp::UNIX_EPOCH);
+        let ring = KeyRing::from_setting(&KeyRing::generate_key())
+            .unwrap_or_else(|e| panic!("a key ring: {e}"));
+        let store = SqlStore::open("sqlite::memory:", Vault::new(ring), Arc::new(clock.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("an in-memory store: {e}"));
+        store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("migrations apply: {e}"));
+        (store, clock)
+    }
+
+    async fn signed_in(store: &SqlStore) -> (Tenant, SecretString, SecretString) {
+        let (tenant, key) = store.create_tenant("Acme").await.unwrap();
+        let (_, secret) = store
+            .open_dashboard_session(key.expose_secret(), TTL)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("a valid key signs in"));
+        (tenant, key, secret)
+    }
+
+    async fn is_live(store: &SqlStore, secret: &SecretString) -> bool {
+        store
+            .dashboard_session(secret.expose_secret())
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    #[tokio::test]
+    async fn a_session_finds_its_tenant_by_the_cookie_secret() {
+        let (store, _) = store().await;
+        let (tenant, _, secret) = signed_in(&store).await;
+        let session = store
+            .dashboard_session(secret.expose_secret())
+            .await
+            .unwrap();
+        assert_eq!(session.map(|s| s.tenant.id), Some(tenant.id));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_or_malformed_key_does_not_sign_in() {
+        let (store, _) = store().await;
+        store.create_tenant("Acme").await.unwrap();
+        let wrong = format!("igpub_{}", "A".repeat(43));
+        for presented in [wrong.as_str(), "", "igpub_short", "not a key"] {
+            let opened = store.open_dashboard_session(presented, TTL).await.unwrap();
+            assert!(opened.is_none(), "{presented:?} must not sign in");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_hash_of_the_secret_is_stored() {
+        let (store, _) = store().await;
+        let (_, _, secret) = signed_in(&store).await;
+        let stored: Vec<String> = on_pool!(&store.pool, |pool| {
+            sqlx::query_scalar("SELECT token_hash FROM dashboard_sessions")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(stored, vec![sha256_hex(secret.expose_secret())]);
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_when_it_expires() {
+        let (store, clock) = store().await;
+        let (_, _, secret) = signed_in(&store).await;
+        clock.advance(TTL - Duration::from_secs(1));
+        assert!(is_live(&store, &secret).await);
+        clock.advance(Duration::from_secs(1));
+        assert!(!is_live(&store, &secret).await);
+        assert_eq!(store.delete_expired_dashboard_sessions().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn revoking_the_api_key_ends_its_sessions() {
+        let (store, _) = store().await;
+        let (tenant, _, secret) = signed_in(&store).await;
+        let session = store
+            .dashboard_session(secret.expose_secret())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("signed in"));
+        store
+            .revoke_api_key(tenant.id, session.api_key_id)
+            .await
+            .unwrap();
+        assert!(!is_live(&store, &secret).await);
+    }
+
+    #[tokio::test]
+    async fn signing_out_ends_the_session_and_only_that_one() {
+        let (store, _) = store().await;
+        let (_, key, first) = signed_in(&store).await;
+        let (_, second) = store
+            .open_dashboard_session(key.expose_secret(), TTL)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("a second sign-in"));
+        store
+            .close_dashboard_session(first.expose_secret())
+            .await
+            .unwrap();
+        assert!(!is_live(&store, &first).await);
+        assert!(is_live(&store, &second).await);
+    }
+}
