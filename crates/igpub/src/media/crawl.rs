@@ -181,14 +181,17 @@ impl Crawler {
             }
             let client =
                 pinned_client(vetted.domain.as_deref(), &vetted.addrs, self.config.timeout)
-                    .map_err(|e| transport(&url, &e))?;
-            let last = start.saturating_add(max_bytes as u64).saturating_sub(1);
+                    .map_err(|e| transport(&url, &e, self.config.timeout))?;
+            // At least one byte: `bytes=5-4` would be an invalid range.
+            let last = start
+                .saturating_add(max_bytes.max(1) as u64)
+                .saturating_sub(1);
             let mut response = client
                 .get(url.clone())
                 .header(RANGE, format!("bytes={start}-{last}"))
                 .send()
                 .await
-                .map_err(|e| transport(&url, &e))?;
+                .map_err(|e| transport(&url, &e, self.config.timeout))?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let next =
@@ -214,7 +217,11 @@ impl Crawler {
             let mut body = Vec::new();
             let want_body = status.is_success() && (range_honoured || start == 0);
             while want_body && body.len() < max_bytes {
-                match response.chunk().await.map_err(|e| transport(&url, &e))? {
+                match response
+                    .chunk()
+                    .await
+                    .map_err(|e| transport(&url, &e, self.config.timeout))?
+                {
                     Some(chunk) => body.extend_from_slice(&chunk),
                     None => break,
                 }
@@ -237,10 +244,21 @@ impl Crawler {
     }
 }
 
-fn transport(url: &Url, error: &dyn std::fmt::Display) -> FetchError {
+fn transport(url: &Url, error: &reqwest::Error, after: Duration) -> FetchError {
+    if error.is_timeout() {
+        return FetchError::Timeout { after };
+    }
+    // reqwest's own message only says "error sending request"; the cause is in the chain.
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        reason.push_str(": ");
+        reason.push_str(&cause.to_string());
+        source = cause.source();
+    }
     FetchError::Transport {
         url: url.clone(),
-        reason: error.to_string(),
+        reason,
     }
 }
 

@@ -399,3 +399,42 @@ async fn a_post_is_checked_item_by_item_in_order() {
         1
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_is_cut_off_by_the_timeout() {
+    let server = TestServer::start().await;
+    let url = server.route("/slow.jpg", "image/jpeg", "", Mode::Hang);
+    let preflight = igpub::media::preflight::Preflight::new(
+        igpub::media::preflight::PreflightConfig {
+            allow_private_hosts: true,
+            check_robots_txt: false,
+            timeout: std::time::Duration::from_secs(5),
+            ..Default::default()
+        },
+        std::sync::Arc::new(igpub::media::ssrf::StaticResolver::new()),
+    );
+    let report = check(&preflight, 1, &url, MediaRole::FeedImage).await;
+    assert_eq!(errors(&report), vec![Rule::Fetch]);
+    assert!(
+        report.problems[0].message.contains("within 5s"),
+        "{}",
+        report.problems[0].message
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_fetch_error_that_says_why() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/a.jpg");
+    let report = check(&local_preflight(), 1, &url, MediaRole::FeedImage).await;
+    assert_eq!(errors(&report), vec![Rule::Fetch]);
+    let message = &report.problem(Rule::Fetch).unwrap().message;
+    assert!(
+        message.to_lowercase().contains("connection refused"),
+        "{message}"
+    );
+}

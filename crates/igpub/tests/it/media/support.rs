@@ -76,6 +76,8 @@ pub enum Mode {
     Status(u16),
     /// Redirects (302) to this location.
     Redirect(String),
+    /// Never answers.
+    Hang,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +175,7 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     let len = route.body.len() as u64;
     match route.mode {
         Mode::Status(code) => StatusCode::from_u16(code).unwrap().into_response(),
+        Mode::Hang => std::future::pending().await,
         Mode::Redirect(location) => {
             (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
         }
