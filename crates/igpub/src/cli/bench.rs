@@ -1,10 +1,15 @@
 //! `igpub bench …`: measuring instruments that run the product against the simulator.
-//! `publish` is the publishing benchmark of issue #9 (see BENCHMARKS.md for how to read it).
+//! `publish` is the publishing benchmark of issue #9 (see BENCHMARKS.md for how to read it);
+//! `chaos` (issue #5) kills worker processes at random under injected faults and checks that
+//! no post was published twice or lost.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+
+#[path = "bench_chaos.rs"]
+mod chaos;
 
 use crate::bench::{
     Arrival, PollStrategy, PublishBenchConfig, WorkerProcessOptions, current_exe,
@@ -25,6 +30,9 @@ pub enum BenchCommand {
     /// Publish N image posts over M accounts through K worker processes against `igpub sim`,
     /// and report latency, calls, round trips, CPU, memory, duplicates and lost posts.
     Publish(PublishArgs),
+    /// Publish posts through worker processes that are killed at random, under injected faults
+    /// (commit-then-fail among them), then compare the store with the simulator's ground truth.
+    Chaos(chaos::ChaosArgs),
     /// One worker process of `bench publish` (started by it; stops when stdin closes).
     #[command(hide = true)]
     Worker(BenchWorkerArgs),
@@ -97,6 +105,7 @@ pub struct BenchWorkerArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         BenchCommand::Publish(args) => publish(args).await,
+        BenchCommand::Chaos(args) => chaos::run(args).await,
         BenchCommand::Worker(args) => {
             run_worker_process(WorkerProcessOptions {
                 concurrency: args.concurrency.max(1),
