@@ -1,6 +1,7 @@
 //! `igpub insights`: pull insights now (with a backfill of up to 2 years and a progress bar),
 //! print an account's report as CSV or JSON, or run the scheduler.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -99,9 +100,10 @@ pub async fn run(global: &GlobalArgs, args: InsightsArgs) -> anyhow::Result<Exit
     )
     .context("cannot build the Graph client (meta.graph_url / meta.api_version)")?;
     let ctx = InsightsContext::from_settings(store, graph, &settings);
+    let mut out = std::io::stdout();
     match args.command {
-        InsightsCommand::Pull(args) => pull(&ctx, args).await,
-        InsightsCommand::Report(args) => report(&ctx, args).await,
+        InsightsCommand::Pull(args) => pull(&ctx, args, &mut out).await,
+        InsightsCommand::Report(args) => report(&ctx, args, &mut out).await,
         InsightsCommand::Schedule => {
             schedule::run(ctx, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -125,7 +127,13 @@ async fn find_integration(store: &SharedStore, id: &str) -> anyhow::Result<Integ
         .with_context(|| format!("no integration {id}"))
 }
 
-async fn pull(ctx: &InsightsContext, args: PullArgs) -> anyhow::Result<ExitCode> {
+/// `igpub insights pull`: pulls, with a progress bar on stderr, and writes what each pull did
+/// to `out`. Fails when a pull could not finish.
+pub async fn pull(
+    ctx: &InsightsContext,
+    args: PullArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<ExitCode> {
     let integrations = match &args.integration {
         Some(id) => vec![find_integration(&ctx.store, id).await?],
         None => ctx
@@ -137,7 +145,7 @@ async fn pull(ctx: &InsightsContext, args: PullArgs) -> anyhow::Result<ExitCode>
             .collect(),
     };
     if integrations.is_empty() {
-        println!("no active integration to pull");
+        writeln!(out, "no active integration to pull")?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut failed = false;
@@ -155,7 +163,7 @@ async fn pull(ctx: &InsightsContext, args: PullArgs) -> anyhow::Result<ExitCode>
         };
         let account = pull_account_daily(ctx, integration, range, Some(&progress)).await;
         bar.finish_and_clear();
-        failed |= print_pull(&label, range, account);
+        failed |= print_pull(out, &label, range, account)?;
         if args.account_only {
             continue;
         }
@@ -165,7 +173,7 @@ async fn pull(ctx: &InsightsContext, args: PullArgs) -> anyhow::Result<ExitCode>
         ] {
             let label = format!("@{} {what}", integration.metadata.ig_username);
             let media = pull_recent_media(ctx, integration, selection, None).await;
-            failed |= print_pull(&label, range, media);
+            failed |= print_pull(out, &label, range, media)?;
         }
     }
     Ok(if failed {
@@ -187,16 +195,17 @@ fn progress_bar(label: &str) -> ProgressBar {
     bar
 }
 
-/// Prints one pull's outcome; true when it failed.
+/// Writes one pull's outcome; true when it failed.
 fn print_pull(
+    out: &mut (dyn Write + Send),
     label: &str,
     range: DateRange,
     result: Result<PullReport, crate::insights::PullError>,
-) -> bool {
+) -> std::io::Result<bool> {
     match result {
         Err(error) => {
-            eprintln!("{label}: {error}");
-            true
+            writeln!(out, "{label}: {error}")?;
+            Ok(true)
         }
         Ok(report) => {
             let outcome = match &report.outcome {
@@ -208,18 +217,20 @@ fn print_pull(
                     format!("stopped: the account needs reconnecting ({message})")
                 }
             };
-            println!(
+            writeln!(
+                out,
                 "{label} {range} on {}: {outcome}; {} rows from {} requests in {} round trips",
                 report.version, report.rows_written, report.requests, report.round_trips
-            );
+            )?;
             for served in report.served.iter().filter(|s| s.asked != s.served_by) {
-                println!("  {} served by {}", served.asked, served.served_by);
+                writeln!(out, "  {} served by {}", served.asked, served.served_by)?;
             }
             for note in &report.notes {
-                println!("  note: {note}");
+                writeln!(out, "  note: {note}")?;
             }
             for failure in &report.failures {
-                println!(
+                writeln!(
+                    out,
                     "  {} of {} failed: {} (code {})",
                     failure.metric,
                     failure.object_id,
@@ -227,14 +238,19 @@ fn print_pull(
                     failure
                         .code
                         .map_or_else(|| "none".to_owned(), |c| c.to_string())
-                );
+                )?;
             }
-            !matches!(report.outcome, PullOutcome::Completed)
+            Ok(!matches!(report.outcome, PullOutcome::Completed))
         }
     }
 }
 
-async fn report(ctx: &InsightsContext, args: ReportArgs) -> anyhow::Result<ExitCode> {
+/// `igpub insights report`: writes the report to `out`.
+pub async fn report(
+    ctx: &InsightsContext,
+    args: ReportArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<ExitCode> {
     let integration = find_integration(&ctx.store, &args.integration).await?;
     let text = if args.posts {
         let report = post_report(
@@ -275,6 +291,6 @@ async fn report(ctx: &InsightsContext, args: ReportArgs) -> anyhow::Result<ExitC
             ReportFormat::Json => serde_json::to_string_pretty(&report)?,
         }
     };
-    print!("{text}");
+    out.write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod graph;
+pub mod insights;
 pub mod integrations;
 pub mod keys;
 pub mod migrate;
@@ -87,6 +88,8 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// List, verify and disconnect connected Instagram accounts.
     Integrations(integrations::IntegrationsArgs),
+    /// Pull insights from Meta, print reports, or run the insights scheduler.
+    Insights(insights::InsightsArgs),
     /// Apply the database migrations.
     Migrate(migrate::MigrateArgs),
     /// Show the settings in force, secrets redacted.
@@ -133,6 +136,7 @@ pub async fn run_with(global: &GlobalArgs, command: Command) -> anyhow::Result<E
         Command::Tenant(args) => tenant::run(global, args).await,
         Command::Keys(args) => keys::run(global, args).await,
         Command::Integrations(args) => integrations::run(global, args).await,
+        Command::Insights(args) => insights::run(global, args).await,
         Command::Migrate(args) => migrate::run(global, args).await,
         Command::Config(args) => config::run(global, args).await,
         Command::Graph(args) => graph::run(args).await,

@@ -13,6 +13,7 @@ mod helpers;
 mod hostile_input;
 mod insights;
 mod insights_api;
+mod insights_cli;
 mod insights_pull;
 mod insights_schedule;
 mod media;
