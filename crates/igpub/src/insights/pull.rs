@@ -353,7 +353,7 @@ pub async fn pull_media(
                 .iter()
                 .map(|note| format!("media {}: {note}", item.media_id)),
         );
-        objects.push(PullObject::media(integration, item, kind, plan.metrics));
+        objects.push(PullObject::media(item, kind, plan.metrics));
         requests.push(plan.requests);
     }
     let run = Run::new(ctx, integration, client(ctx, integration).await?);

@@ -50,7 +50,6 @@ impl PullObject {
     }
 
     pub(crate) fn media(
-        _integration: &Integration,
         media: &TrackedMedia,
         kind: MediaKind,
         resolved: Vec<ResolvedMetric>,

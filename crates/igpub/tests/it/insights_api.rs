@@ -465,3 +465,57 @@ async fn a_posts_lifetime_metrics_are_served_by_its_post_id() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_top_posts_are_ranked_by_the_asked_metric_and_an_unknown_one_is_refused() {
+    for_each_backend(|backend| async move {
+        let api = spawn(backend).await;
+        let mut media = Vec::new();
+        for caption in ["One", "Two", "Three"] {
+            media.push(api.publish(image_post(caption)).await.1);
+        }
+        let ctx = api.context();
+        let integration = &api.harness.integrations[0];
+        pull_recent_media(&ctx, integration, MediaSelection::Posts, None)
+            .await
+            .expect("pulls");
+        let seed = sim_config().seed;
+        let mut expected: Vec<(i64, String)> = media
+            .iter()
+            .map(|id| {
+                (
+                    igpub_sim::insights::media_metric_value(seed, id, "reach"),
+                    id.clone(),
+                )
+            })
+            .collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let response = api
+            .get(&format!(
+                "/v1/integrations/{}/posts/insights?top_by=reach&limit=2",
+                integration.id
+            ))
+            .await;
+        assert_eq!(response.status(), 200);
+        let report: Value = response.json().await.expect("json");
+        let top: Vec<&str> = report["top"]["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|row| row["media_id"].as_str())
+            .collect();
+        let want: Vec<&str> = expected.iter().take(2).map(|(_, id)| id.as_str()).collect();
+        if expected[1].0 != expected[2].0 {
+            assert_eq!(top, want);
+        }
+        assert_eq!(top.len(), 2);
+        let bad = api
+            .get(&format!(
+                "/v1/integrations/{}/posts/insights?top_by=nonsense",
+                integration.id
+            ))
+            .await;
+        assert_eq!(bad.status(), 422);
+    })
+    .await;
+}

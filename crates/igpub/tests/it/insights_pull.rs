@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use igpub::insights::{
-    AccountReportRequest, DateRange, InsightsContext, MediaSelection, MetricRequest, Period,
-    PullOutcome, RetryPolicy, account_report, account_report_csv, day_of_end_time, end_time_of_day,
-    pull_account, pull_account_daily, pull_recent_media,
+    AccountReportRequest, DateRange, GetInsights, InsightsContext, MediaSelection, MetricRequest,
+    Period, PullOutcome, RetryPolicy, account_report, account_report_csv, day_of_end_time,
+    end_time_of_day, get_insights, pull_account, pull_account_daily, pull_recent_media,
 };
 use igpub::store::testing::{TestBackend, for_each_backend};
 use igpub::store::{Integration, ManualClock, NewIntegration, Tenant};
@@ -496,6 +496,61 @@ async fn pulled_post_and_story_metrics_equal_the_simulators_ground_truth() {
                 .iter()
                 .any(|s| s.asked == "saves" && s.served_by == "saved")
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn get_insights_pulls_and_reports_a_retired_name_through_its_successor() {
+    for_each_backend(|backend| async move {
+        let env = env(backend, SimConfig::instant()).await;
+        let ctx = env.context("v25.0");
+        let range = days(&ctx, 3);
+        let answer = get_insights(
+            &ctx,
+            env.tenant.id,
+            env.integration.id,
+            &GetInsights {
+                metrics: vec!["impressions".into(), "likes".into()],
+                start: range.first(),
+                end: range.last(),
+                period: None,
+            },
+        )
+        .await
+        .expect("answers");
+        assert_eq!(answer.pull.outcome, PullOutcome::Completed);
+        let impressions = &answer.report.columns[0];
+        assert_eq!(impressions.served_by, "views");
+        assert!(impressions.note.is_some());
+        let table = &answer.report.report.table;
+        // The retired name is the views series now (graph-api.md §1).
+        assert_eq!(table.columns[0].name, "views");
+        for row in &table.rows {
+            assert_eq!(row.values[0], Some(env.truth("views", row.date)));
+            assert_eq!(row.values[1], Some(env.truth("likes", row.date)));
+        }
+
+        let unknown = get_insights(
+            &ctx,
+            env.tenant.id,
+            env.integration.id,
+            &GetInsights {
+                metrics: vec!["likes".into(), "impresions".into()],
+                start: range.first(),
+                end: range.last(),
+                period: None,
+            },
+        )
+        .await
+        .expect_err("an unknown metric");
+        let message = unknown.to_string();
+        assert!(message.contains("unknown metric `impresions`"), "{message}");
+        assert!(
+            message.contains("valid metrics: accounts_engaged, comments"),
+            "{message}"
+        );
+        assert_eq!(env.sim.counters().calls_of("insights.account", "100"), 0);
     })
     .await;
 }
