@@ -739,3 +739,32 @@ mod tests {
         assert!(matches!(parse_mp4(&moov), Err(Mp4Error::TooComplex { .. })));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::mp4_builder::{Mp4Spec, build_mp4};
+    use super::parse_mp4;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = parse_mp4(&bytes);
+        }
+
+        #[test]
+        fn a_valid_file_with_random_corruption_never_panics(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = build_mp4(&Mp4Spec { mdat_bytes: 64, ..Mp4Spec::default() });
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let len = cut.index(bytes.len() + 1);
+            let _ = parse_mp4(&bytes[..len]);
+        }
+    }
+}

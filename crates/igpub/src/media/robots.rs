@@ -167,3 +167,22 @@ mod tests {
         assert!(!disallows("garbage\n\u{0}\u{1}", UA, "/a.jpg"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_robots_txt_and_path_are_judged_without_panicking(text in ".{0,400}", path in "/.{0,60}") {
+            let _ = super::disallows(&text, "facebookexternalhit", &path);
+        }
+
+        #[test]
+        fn a_disallowed_prefix_blocks_every_path_under_it(prefix in "/[a-z]{1,8}", rest in "[a-z/]{0,20}") {
+            let robots = format!("User-agent: *\nDisallow: {prefix}\n");
+            let path = format!("{prefix}{rest}");
+            prop_assert!(super::disallows(&robots, "facebookexternalhit", &path));
+        }
+    }
+}

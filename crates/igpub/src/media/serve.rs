@@ -238,3 +238,19 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=0-0"), 0), Unsatisfiable);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{RangeRequest, parse_range};
+
+    proptest! {
+        #[test]
+        fn a_partial_range_always_lies_inside_the_file(header in "bytes=[0-9]{0,4}-[0-9]{0,4}", size in 0u64..5000) {
+            if let RangeRequest::Partial { start, end } = parse_range(Some(&header), size) {
+                prop_assert!(start <= end && end < size, "{header} of {size}: {start}-{end}");
+            }
+        }
+    }
+}

@@ -500,3 +500,28 @@ mod tests {
         assert!(vet_url(&url, &policy, &resolver).await.is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use proptest::prelude::*;
+
+    use super::classify;
+
+    proptest! {
+        #[test]
+        fn an_ipv4_mapped_ipv6_address_is_judged_like_its_ipv4_host(raw in any::<u32>()) {
+            let v4 = Ipv4Addr::from(raw);
+            prop_assert_eq!(classify(IpAddr::V6(v4.to_ipv6_mapped())), classify(IpAddr::V4(v4)));
+        }
+
+        #[test]
+        fn every_rfc1918_address_is_private(a in any::<u16>(), b in 0u8..16) {
+            let [hi, lo] = a.to_be_bytes();
+            for ip in [Ipv4Addr::new(10, hi, lo, b), Ipv4Addr::new(172, 16 + b, hi, lo), Ipv4Addr::new(192, 168, hi, lo)] {
+                prop_assert_eq!(classify(IpAddr::V4(ip)), Some(super::NonPublic::Private), "{}", ip);
+            }
+        }
+    }
+}
