@@ -19,7 +19,7 @@ pub struct ConfigArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the settings as TOML after every layer (defaults, igpub.toml or --config, IGPUB_*
-    /// variables), with secrets shown as [redacted] or [unset].
+    /// variables), with secrets shown as `[redacted]` or `[unset]`.
     Show,
 }
 

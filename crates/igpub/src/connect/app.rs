@@ -136,6 +136,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_meta_app_never_shows_its_secret_in_debug() {
+        let secret = SecretString::from("app-secret-never-shown");
+        let graph = GraphClient::builder()
+            .app_secret(secret.clone())
+            .build()
+            .unwrap_or_else(|error| panic!("default client must build: {error}"));
+        let app = MetaApp {
+            credentials: AppCredentials::new(AppId::new("1"), secret),
+            redirect_uri: Url::parse("https://igpub.example/oauth/facebook/callback")
+                .unwrap_or_else(|error| panic!("static URL: {error}")),
+            graph,
+            owner: AppOwner::Service,
+        };
+        let shown = format!("{app:?}");
+        assert!(!shown.contains("app-secret-never-shown"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    #[test]
     fn the_service_app_id_must_be_numeric_and_present() {
         assert!(checked_app_id(" 138483919580948 ").is_ok());
         for bad in ["", "  ", "12a", "-1"] {
