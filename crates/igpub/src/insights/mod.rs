@@ -1,5 +1,7 @@
 //! Insights: the version-aware metric registry, request planning, reports and Meta's
-//! webhooks. Everything here is pure: no I/O, cheap to call, `today` passed in.
+//! webhooks. The registry, the planner, the report maths and [`webhook`] are pure: no I/O,
+//! cheap to call, `today` passed in. The pulls, the reports read from the store, the scheduler
+//! and the webhook intake build on them.
 //!
 //! ```
 //! use igpub::insights::{DateRange, GraphVersion, InsightsObject, MetricRequest, Registry};
@@ -30,6 +32,13 @@
 //! the Graph calls; [`DailyTable`], [`Summary`], [`PostTable`] and [`DailyReport`] do the
 //! report maths, rendered by [`daily_table_csv`] and friends; [`webhook`] holds the pure parts
 //! of Meta's webhooks.
+//!
+//! With I/O: [`pull_account`], [`pull_account_daily`] and [`pull_media`] fetch from Meta and
+//! upsert into the store (batched, one failing metric isolated and its error recorded, the
+//! publisher's pauses honoured); [`account_report`] and [`post_report`] read the store;
+//! [`get_insights`] is the platform's `getInsights(metrics, startDate, endDate, period)`;
+//! [`schedule::run`] runs the pulls on their intervals; [`receive_delivery`] and
+//! [`process_pending`] take Meta's webhook deliveries.
 
 mod aggregate;
 mod daily;
@@ -74,25 +83,25 @@ pub use pull::{
     pull_account_daily, pull_media, pull_recent_media,
 };
 pub use pull_errors::RetryPolicy;
-pub use schedule::{ScheduleSettings, ScheduledPull, TickReport};
+pub use pull_pause::graph_client_with_pauses;
+pub use pull_values::{META_DAY_OFFSET, day_of_end_time, end_time_of_day, meta_today};
 pub use query::{
     AccountReport, AccountReportRequest, ColumnInfo, GetInsights, InsightsAnswer, InsightsError,
     PostReport, PostReportRequest, TopPosts, account_columns, account_report, account_report_csv,
     get_insights, post_report, post_report_csv, post_report_listing,
 };
-pub use pull_pause::graph_client_with_pauses;
-pub use pull_values::{META_DAY_OFFSET, day_of_end_time, end_time_of_day, meta_today};
 pub use registry::{AvailableShape, Registry, ResolvedMetric, UnknownMetric, UnknownReason, Via};
 pub use render::{DailyReport, RenderError, daily_table_csv, post_table_csv, post_table_json};
 pub use report_sets::{
     ACCOUNT_DAILY_COLUMNS, ColumnSource, FEED_POST_COLUMNS, REEL_COLUMNS, STORY_COLUMNS,
 };
+pub use schedule::{ScheduleSettings, ScheduledPull, TickReport};
 pub use summary::{MetricSummary, NotComparable, Summary};
-pub use webhook_intake::{IntakeError, ProcessReport, Receipt, process_pending, receive_delivery};
 pub use version::{Availability, Change, GraphVersion, InvalidGraphVersion};
 pub use vocabulary::{
     Additivity, Caveat, InvalidParameterValue, MetricType, Period, Timeframe, ValueShape,
 };
+pub use webhook_intake::{IntakeError, ProcessReport, Receipt, process_pending, receive_delivery};
 
 #[cfg(test)]
 mod plan_tests;
