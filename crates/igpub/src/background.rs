@@ -1,5 +1,5 @@
 //! The services a server process runs beside HTTP: the publishing worker (unless asked not
-//! to), and the services that follow the queue. `igpub serve` and `igpub demo` start them
+//! to), the outbound webhook dispatcher and the insights scheduler. `igpub serve` and `igpub demo` start them
 //! here, so both run the same product.
 
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::config::Settings;
 use crate::http::AppState;
+use crate::insights::InsightsContext;
 use crate::media::preflight::{Preflight, PreflightConfig};
 use crate::media::ssrf::{AddressPolicy, SystemResolver};
 use crate::publish::{Posts, Worker, WorkerConfig, WorkerError};
@@ -73,8 +74,17 @@ impl Background {
             });
         }
         let dispatcher = dispatcher(state, DispatcherConfig::default());
-        let stop = until_stopped(stopped.clone());
-        tasks.spawn(dispatcher.run_until(stop));
+        tasks.spawn(dispatcher.run_until(until_stopped(stopped.clone())));
+        // Each pull is claimed in the store first, so every process may run the scheduler.
+        let insights = InsightsContext::from_settings(
+            Arc::clone(&state.store),
+            state.graph.clone(),
+            &state.settings,
+        );
+        tasks.spawn(crate::insights::schedule::run(
+            insights,
+            until_stopped(stopped),
+        ));
         Ok(())
     }
 }
@@ -125,10 +135,6 @@ pub fn dispatcher(state: &AppState, config: DispatcherConfig) -> Dispatcher {
 }
 
 /// Resolves once `stopped` turns true (or its sender is gone).
-pub fn until_stopped(
-    mut stopped: watch::Receiver<bool>,
-) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }
+pub async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }

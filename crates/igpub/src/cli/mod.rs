@@ -7,6 +7,7 @@ pub mod graph;
 pub mod insights;
 pub mod integrations;
 pub mod keys;
+pub mod media;
 pub mod migrate;
 pub mod serve;
 pub mod sim;
@@ -90,6 +91,8 @@ pub enum Command {
     Integrations(integrations::IntegrationsArgs),
     /// Pull insights from Meta, print reports, or run the insights scheduler.
     Insights(insights::InsightsArgs),
+    /// Host images and videos in the built-in media store.
+    Media(media::MediaArgs),
     /// Apply the database migrations.
     Migrate(migrate::MigrateArgs),
     /// Show the settings in force, secrets redacted.
@@ -137,6 +140,7 @@ pub async fn run_with(global: &GlobalArgs, command: Command) -> anyhow::Result<E
         Command::Keys(args) => keys::run(global, args).await,
         Command::Integrations(args) => integrations::run(global, args).await,
         Command::Insights(args) => insights::run(global, args).await,
+        Command::Media(args) => media::run(global, args).await,
         Command::Migrate(args) => migrate::run(global, args).await,
         Command::Config(args) => config::run(global, args).await,
         Command::Graph(args) => graph::run(args).await,

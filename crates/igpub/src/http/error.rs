@@ -46,6 +46,8 @@ pub struct ApiError {
     details: Vec<ErrorDetail>,
     /// Logged, never sent: what really happened inside.
     internal: Option<String>,
+    /// Seconds to send as `Retry-After` (429).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -57,7 +59,15 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             internal: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After: seconds` to the answer.
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 400: the request cannot be read (bad JSON, bad query).
@@ -158,7 +168,13 @@ impl IntoResponse for ApiError {
         } else if self.status.is_server_error() {
             tracing::warn!(code = self.code, message = %self.message, "request failed");
         }
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

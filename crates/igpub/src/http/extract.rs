@@ -30,7 +30,10 @@ impl FromRequestParts<AppState> for AuthTenant {
             .filter(|key| !key.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
         match state.store.authenticate_api_key(presented).await {
-            Ok(Some(tenant)) => Ok(Self(tenant)),
+            Ok(Some(tenant)) => {
+                state.api_limits.check(tenant.id)?;
+                Ok(Self(tenant))
+            }
             Ok(None) => Err(ApiError::unauthorized()),
             Err(error) => Err(ApiError::internal(error)),
         }

@@ -27,6 +27,7 @@ use crate::media::fix::FixOptions;
 use crate::media::for_posts::{ItemFix, PostMedia, PrepareError};
 use crate::media::preflight::MediaRole;
 use crate::media::upload::{MAX_UPLOAD_BYTES, Upload, UploadError, upload};
+use crate::publish::service::CreatePost;
 use crate::store::{MediaUpload, MediaUploadId, NewMediaUpload, PostId, StoreError, TenantId};
 
 /// How long an uploaded file is kept before a post extends it (the publisher keeps a post's
@@ -201,7 +202,7 @@ pub async fn upload_media(
     .map_err(upload_error)?;
     let record = state
         .store
-        .insert_media_upload(tenant.id, new_upload(&hosted))
+        .insert_media_upload(tenant.id, upload_record(&hosted))
         .await
         .map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, axum::Json(record)).into_response())
@@ -384,7 +385,8 @@ fn upload_error(error: UploadError) -> ApiError {
     }
 }
 
-fn new_upload(hosted: &Upload) -> NewMediaUpload {
+/// The record of a hosted upload, for the tenant's list (`POST /v1/media`, `igpub media upload`).
+pub fn upload_record(hosted: &Upload) -> NewMediaUpload {
     NewMediaUpload {
         media_id: hosted.hosted.id.to_string(),
         kind: hosted.hosted.kind.extension().to_owned(),
@@ -401,8 +403,20 @@ fn new_upload(hosted: &Upload) -> NewMediaUpload {
 /// what the auto-fix changed, for [`record_fixes`].
 pub async fn prepare_post_media(
     state: &AppState,
-    post: &mut serde_json::Map<String, serde_json::Value>,
+    tenant: TenantId,
+    request: &mut CreatePost,
 ) -> Result<Vec<ItemFix>, ApiError> {
+    // Another tenant's integration is a 404 before anything about the media is said.
+    match state
+        .store
+        .get_integration(tenant, request.integration_id)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found("integration")),
+        Err(error) => return Err(ApiError::internal(error)),
+    }
+    let post = &mut request.post;
     let public_base_url = url::Url::parse(&state.settings.public_base_url)
         .map_err(|error| ApiError::internal(format!("public_base_url: {error}")))?;
     let media = PostMedia::new(

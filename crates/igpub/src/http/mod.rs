@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod meta_webhooks;
 pub mod posts;
+pub mod rate_limit;
 pub mod state;
 pub mod webhooks_out;
 

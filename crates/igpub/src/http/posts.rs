@@ -126,7 +126,7 @@ pub async fn create_post(
     ApiJson(mut body): ApiJson<CreatePost>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let fixes = super::media::prepare_post_media(&state, &mut body.post).await?;
+    let fixes = super::media::prepare_post_media(&state, tenant.id, &mut body).await?;
     let (view, created) = posts(&state).create(tenant.id, body, key).await?;
     if created {
         super::media::record_fixes(&state, tenant.id, view.id, &fixes).await;

@@ -1,5 +1,6 @@
 //! What every handler can reach: the store, the settings and the Graph client.
 
+use super::rate_limit::ApiRateLimit;
 use crate::config::Settings;
 use crate::media::hosting::FsStorage;
 use crate::media::preflight::Preflight;
@@ -25,6 +26,8 @@ pub struct AppState {
     /// The media pre-flight, as `media.allow_private_hosts` says (post creation checks media
     /// with it before anything is stored).
     pub preflight: Preflight,
+    /// Each tenant's request budget on `/v1` (429 past it).
+    pub api_limits: ApiRateLimit,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             media,
             metrics: Arc::new(Metrics::new()),
             preflight,
+            api_limits: ApiRateLimit::default(),
         })
     }
 }

@@ -1,0 +1,130 @@
+//! `igpub media upload FILE`: host a file in the built-in media store for a tenant (as
+//! `POST /v1/media` does) and print its record, whose `url` a post can use.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::{Args, Subcommand};
+use jiff::SignedDuration;
+
+use super::GlobalArgs;
+use crate::media::fix::FixOptions;
+use crate::media::hosting::MediaKind;
+use crate::media::preflight::MediaRole;
+use crate::media::upload::{MAX_UPLOAD_BYTES, upload};
+use crate::store::TenantId;
+
+/// How long an uploaded file is kept before a post extends it.
+const KEEP_UPLOADS: SignedDuration = SignedDuration::from_hours(24 * 30);
+
+/// Flags of `igpub media`.
+#[derive(Debug, Args)]
+#[command(about = "Host images and videos in the built-in media store")]
+pub struct MediaArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: MediaCommand,
+}
+
+/// `igpub media` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Host FILE for a tenant and print its id and public URL (JSON).
+    Upload {
+        /// The tenant the upload belongs to.
+        #[arg(long)]
+        tenant: TenantId,
+        /// Convert, pad or scale an image so Instagram takes it (the original is kept).
+        #[arg(long)]
+        auto_fix: bool,
+        /// What the file is for: feed-image (default for images), story-image, reel-cover,
+        /// reel (default for videos) or story-video.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// The file (JPEG, PNG, WebP, MP4 or MOV; its kind is read from its bytes).
+        file: PathBuf,
+    },
+}
+
+/// A media role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// A feed or carousel image.
+    FeedImage,
+    /// A story image.
+    StoryImage,
+    /// A reel's cover.
+    ReelCover,
+    /// A reel.
+    Reel,
+    /// A story video.
+    StoryVideo,
+}
+
+impl RoleArg {
+    fn role(self) -> MediaRole {
+        match self {
+            Self::FeedImage => MediaRole::FeedImage,
+            Self::StoryImage => MediaRole::StoryImage,
+            Self::ReelCover => MediaRole::ReelCover,
+            Self::Reel => MediaRole::Reel,
+            Self::StoryVideo => MediaRole::StoryVideo,
+        }
+    }
+}
+
+/// Runs `igpub media`.
+pub async fn run(global: &GlobalArgs, args: MediaArgs) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(global.log_format);
+    let MediaCommand::Upload {
+        tenant,
+        auto_fix,
+        role,
+        file,
+    } = args.command;
+    let settings = global.settings()?;
+    let size = tokio::fs::metadata(&file)
+        .await
+        .with_context(|| format!("{}: cannot read it", file.display()))?
+        .len();
+    anyhow::ensure!(
+        size <= MAX_UPLOAD_BYTES,
+        "{}: {size} bytes; at most {MAX_UPLOAD_BYTES} are accepted",
+        file.display()
+    );
+    let content = Bytes::from(
+        tokio::fs::read(&file)
+            .await
+            .with_context(|| format!("{}: cannot read it", file.display()))?,
+    );
+    let kind = MediaKind::detect(&content)
+        .with_context(|| format!("{}: not a JPEG, PNG, WebP, MP4 or MOV file", file.display()))?;
+    let role = role.map_or(
+        if kind.is_video() {
+            MediaRole::Reel
+        } else {
+            MediaRole::FeedImage
+        },
+        RoleArg::role,
+    );
+    let store = global.open_store_with(&settings).await?;
+    store
+        .get_tenant(tenant)
+        .await
+        .with_context(|| format!("--tenant {tenant}"))?;
+    let storage = crate::startup::media_storage(&settings).await?;
+    let now = store.now();
+    let keep_until = now.saturating_add(KEEP_UPLOADS).unwrap_or(now);
+    let fix = auto_fix.then(FixOptions::default);
+    let hosted = upload(&storage, content, role, fix.as_ref(), keep_until)
+        .await
+        .with_context(|| format!("{}: cannot host it", file.display()))?;
+    let record = store
+        .insert_media_upload(tenant, crate::http::media::upload_record(&hosted))
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&record)?);
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
