@@ -14,15 +14,8 @@ use crate::helpers::{SimUser, TestApp, TestAppOptions, for_each_app, json_of};
 
 /// Connects a new one-Page user's account; returns the user and the integration's id.
 async fn connect_one(app: &TestApp, username: &str) -> (SimUser, IntegrationId) {
-    let user = app.sim_user(None).await;
-    app.sim_page(&user, Some(username)).await;
-    let body = json_of(app.log_in(Some(&user)).await, StatusCode::OK).await;
-    let id = body["integration"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .parse()
-        .unwrap();
-    (user, id)
+    let account = app.connect_account(username).await;
+    (account.user, account.integration_id)
 }
 
 async fn verify(app: &TestApp, id: IntegrationId) -> Value {

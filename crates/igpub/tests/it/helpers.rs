@@ -233,6 +233,19 @@ pub struct SimPage {
     pub ig_user_id: Option<String>,
 }
 
+/// An account [`TestApp::connect_account`] connected.
+#[derive(Debug, Clone)]
+pub struct ConnectedAccount {
+    /// The simulator user who logged in (log in as them again to reconnect).
+    pub user: SimUser,
+    /// The integration igpub made.
+    pub integration_id: igpub::store::IntegrationId,
+    /// The Instagram account's id.
+    pub ig_user_id: String,
+    /// Its Facebook Page's id.
+    pub page_id: String,
+}
+
 impl TestApp {
     /// `address` + `path`.
     pub fn url(&self, path: &str) -> String {
@@ -333,6 +346,25 @@ impl TestApp {
         let authorize_url = self.start_connect().await;
         let callback = self.approve_login(&authorize_url, sim_user).await;
         self.follow(&callback).await
+    }
+
+    /// Connects a new Instagram account named `username` for the first tenant, through the whole
+    /// Facebook Login flow (a new simulator user with one Page linked to it).
+    pub async fn connect_account(&self, username: &str) -> ConnectedAccount {
+        let user = self.sim_user(None).await;
+        let page = self.sim_page(&user, Some(username)).await;
+        let body = json_of(self.log_in(Some(&user)).await, StatusCode::OK).await;
+        let integration = &body["integration"];
+        let integration_id = integration["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("the login connected one account: {body}"));
+        ConnectedAccount {
+            user,
+            integration_id,
+            ig_user_id: page.ig_user_id.unwrap_or_default(),
+            page_id: page.page_id,
+        }
     }
 
     /// A new Facebook user of the simulator who grants `permissions` at the consent page
