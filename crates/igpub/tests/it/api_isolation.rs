@@ -8,8 +8,11 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::api_support::{connect_first_account, picture, spawn_media_app, text, upload};
+use crate::api_support::{
+    connect_first_account, picture, spawn_media_app, spawn_media_app_on, text, upload,
+};
 use crate::helpers::{TestApp, json_of, send};
+use igpub::store::testing::available_backends;
 
 /// Tenant A's resources, by the first path segment after `/v1/`.
 struct Owned {
@@ -100,87 +103,89 @@ async fn call(
 
 #[tokio::test]
 async fn tenant_b_gets_404_on_every_route_naming_tenant_a_resources() {
-    let app = spawn_media_app().await;
-    let owned = tenant_a_resources(&app).await;
-    let (_, key_b) = app.create_tenant("Tenant B").await;
-    let document = json_of(app.get("/openapi.json").await, StatusCode::OK).await;
+    for backend in available_backends() {
+        let app = spawn_media_app_on(backend).await;
+        let owned = tenant_a_resources(&app).await;
+        let (_, key_b) = app.create_tenant("Tenant B").await;
+        let document = json_of(app.get("/openapi.json").await, StatusCode::OK).await;
 
-    let mut walked = Vec::new();
-    for (path, item) in document["paths"].as_object().into_iter().flatten() {
-        if !path.contains("{id}") {
-            continue;
-        }
-        let id = owned
-            .id_for(path)
-            .unwrap_or_else(|| panic!("{path}: the walk does not know this resource; add it"));
-        let concrete = path.replace("{id}", id);
-        for name in item.as_object().into_iter().flatten().map(|(m, _)| m) {
-            let Ok(method) = Method::from_bytes(name.to_uppercase().as_bytes()) else {
+        let mut walked = Vec::new();
+        for (path, item) in document["paths"].as_object().into_iter().flatten() {
+            if !path.contains("{id}") {
                 continue;
-            };
-            let (status, body) = call(
-                &app,
-                &key_b,
-                &method,
-                &concrete,
-                plausible_body(&method, path),
-            )
-            .await;
-            assert_eq!(
-                status,
-                StatusCode::NOT_FOUND,
-                "{method} {path} as tenant B: {body}"
-            );
-            assert_eq!(
-                body["error"]["code"], "not_found",
-                "{method} {path}: {body}"
-            );
-            walked.push(format!("{method} {path}"));
+            }
+            let id = owned
+                .id_for(path)
+                .unwrap_or_else(|| panic!("{path}: the walk does not know this resource; add it"));
+            let concrete = path.replace("{id}", id);
+            for name in item.as_object().into_iter().flatten().map(|(m, _)| m) {
+                let Ok(method) = Method::from_bytes(name.to_uppercase().as_bytes()) else {
+                    continue;
+                };
+                let (status, body) = call(
+                    &app,
+                    &key_b,
+                    &method,
+                    &concrete,
+                    plausible_body(&method, path),
+                )
+                .await;
+                assert_eq!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {path} as tenant B: {body}"
+                );
+                assert_eq!(
+                    body["error"]["code"], "not_found",
+                    "{method} {path}: {body}"
+                );
+                walked.push(format!("{method} {path}"));
+            }
         }
-    }
-    assert!(walked.len() >= 15, "only walked {walked:?}");
+        assert!(walked.len() >= 15, "only walked {walked:?}");
 
-    // Creating a post on A's integration is the same 404.
-    let (status, _) = call(
-        &app,
-        &key_b,
-        &Method::POST,
-        "/v1/posts",
-        Some(json!({
-            "integration_id": owned.integration,
-            "kind": "image",
-            "media": [{"url": "https://cdn.example.com/a.jpg"}],
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+        // Creating a post on A's integration is the same 404.
+        let (status, _) = call(
+            &app,
+            &key_b,
+            &Method::POST,
+            "/v1/posts",
+            Some(json!({
+                "integration_id": owned.integration,
+                "kind": "image",
+                "media": [{"url": "https://cdn.example.com/a.jpg"}],
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // B's listings show nothing of A's.
-    for list in ["/v1/integrations", "/v1/posts", "/v1/media", "/v1/webhooks"] {
-        let (status, body) = call(&app, &key_b, &Method::GET, list, None).await;
-        assert_eq!(status, StatusCode::OK, "{list}");
-        let text = body.to_string();
-        for id in [
-            &owned.integration,
-            &owned.post,
-            &owned.media,
-            &owned.webhook,
+        // B's listings show nothing of A's.
+        for list in ["/v1/integrations", "/v1/posts", "/v1/media", "/v1/webhooks"] {
+            let (status, body) = call(&app, &key_b, &Method::GET, list, None).await;
+            assert_eq!(status, StatusCode::OK, "{list}");
+            let text = body.to_string();
+            for id in [
+                &owned.integration,
+                &owned.post,
+                &owned.media,
+                &owned.webhook,
+            ] {
+                assert!(
+                    !text.contains(id.as_str()),
+                    "{list} shows {id} to B: {text}"
+                );
+            }
+        }
+
+        // The walk was not vacuous: A still reads every one of them.
+        for path in [
+            format!("/v1/integrations/{}", owned.integration),
+            format!("/v1/posts/{}", owned.post),
+            format!("/v1/media/{}", owned.media),
+            format!("/v1/webhooks/{}", owned.webhook),
         ] {
-            assert!(
-                !text.contains(id.as_str()),
-                "{list} shows {id} to B: {text}"
-            );
+            assert_eq!(app.get(&path).await.status(), StatusCode::OK, "{path}");
         }
+        app.cleanup().await;
     }
-
-    // The walk was not vacuous: A still reads every one of them.
-    for path in [
-        format!("/v1/integrations/{}", owned.integration),
-        format!("/v1/posts/{}", owned.post),
-        format!("/v1/media/{}", owned.media),
-        format!("/v1/webhooks/{}", owned.webhook),
-    ] {
-        assert_eq!(app.get(&path).await.status(), StatusCode::OK, "{path}");
-    }
-    app.cleanup().await;
 }

@@ -8,9 +8,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::api_support::{
-    connect_first_account, picture, settle, spawn_media_app, text, upload, worker,
+    connect_first_account, picture, settle, spawn_media_app, spawn_media_app_on, text, upload,
+    worker,
 };
 use crate::helpers::{json_of, send, spawn_app};
+use igpub::store::testing::available_backends;
 
 #[tokio::test]
 async fn an_uploaded_jpeg_is_served_publicly_with_ranges_and_caching_headers() {
@@ -160,69 +162,71 @@ async fn a_wide_png_is_refused_before_any_call_to_meta_when_auto_fix_is_off() {
 
 #[tokio::test]
 async fn a_wide_png_with_auto_fix_is_converted_padded_hosted_and_published() {
-    let app = spawn_media_app().await;
-    let integration = connect_first_account(&app, app.tenant.id).await;
-    let png = picture(1200, 400, ImageFormat::Png);
-    let uploaded = json_of(
-        upload(&app, png, "image/png", "").await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let original_url = text(&uploaded, "/url").to_owned();
-    let created = json_of(
-        app.post_json(
-            "/v1/posts",
-            &json!({
-                "integration_id": integration.id,
-                "kind": "image",
-                "caption": "Fixed on the way in",
-                "media": [{"url": original_url, "type": "image"}],
-                "auto_fix": true,
-            }),
+    for backend in available_backends() {
+        let app = spawn_media_app_on(backend).await;
+        let integration = connect_first_account(&app, app.tenant.id).await;
+        let png = picture(1200, 400, ImageFormat::Png);
+        let uploaded = json_of(
+            upload(&app, png, "image/png", "").await,
+            StatusCode::CREATED,
         )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let fixed_url = text(&created, "/post/media/0/url").to_owned();
-    assert_ne!(fixed_url, original_url);
-    assert!(fixed_url.ends_with(".jpg"), "{fixed_url}");
-    let original = send(reqwest::Client::new().get(&original_url)).await;
-    assert_eq!(original.status(), StatusCode::OK, "the original is kept");
+        .await;
+        let original_url = text(&uploaded, "/url").to_owned();
+        let created = json_of(
+            app.post_json(
+                "/v1/posts",
+                &json!({
+                    "integration_id": integration.id,
+                    "kind": "image",
+                    "caption": "Fixed on the way in",
+                    "media": [{"url": original_url, "type": "image"}],
+                    "auto_fix": true,
+                }),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let fixed_url = text(&created, "/post/media/0/url").to_owned();
+        assert_ne!(fixed_url, original_url);
+        assert!(fixed_url.ends_with(".jpg"), "{fixed_url}");
+        let original = send(reqwest::Client::new().get(&original_url)).await;
+        assert_eq!(original.status(), StatusCode::OK, "the original is kept");
 
-    let post: PostId = text(&created, "/id")
-        .parse()
-        .unwrap_or_else(|_| panic!("an id"));
-    let worker = worker(&app);
-    let state = settle(&app, &worker, app.tenant.id, post).await;
-    let shown = json_of(app.get(&format!("/v1/posts/{post}")).await, StatusCode::OK).await;
-    assert_eq!(state, PostState::Published, "{shown}");
-    let published = app.sim.published();
-    let media = published
-        .get(&integration.metadata.ig_user_id)
-        .and_then(|media| media.first())
-        .unwrap_or_else(|| panic!("the simulator published it: {published:?}"));
-    assert_eq!(media.caption.as_deref(), Some("Fixed on the way in"));
+        let post: PostId = text(&created, "/id")
+            .parse()
+            .unwrap_or_else(|_| panic!("an id"));
+        let worker = worker(&app);
+        let state = settle(&app, &worker, app.tenant.id, post).await;
+        let shown = json_of(app.get(&format!("/v1/posts/{post}")).await, StatusCode::OK).await;
+        assert_eq!(state, PostState::Published, "{shown}");
+        let published = app.sim.published();
+        let media = published
+            .get(&integration.metadata.ig_user_id)
+            .and_then(|media| media.first())
+            .unwrap_or_else(|| panic!("the simulator published it: {published:?}"));
+        assert_eq!(media.caption.as_deref(), Some("Fixed on the way in"));
 
-    let notes: Vec<_> = shown["timeline"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|event| !event["detail"]["auto_fix"].is_null())
-        .collect();
-    assert_eq!(notes.len(), 1, "{shown}");
-    let fix = &notes[0]["detail"]["auto_fix"][0];
-    assert_eq!(fix["field"], "media[0].url");
-    assert_eq!(fix["original_url"], json!(original_url));
-    let kinds: Vec<&str> = fix["changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|change| change["kind"].as_str())
-        .collect();
-    assert!(
-        kinds.contains(&"converted") && kinds.contains(&"padded"),
-        "{kinds:?}"
-    );
-    app.cleanup().await;
+        let notes: Vec<_> = shown["timeline"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|event| !event["detail"]["auto_fix"].is_null())
+            .collect();
+        assert_eq!(notes.len(), 1, "{shown}");
+        let fix = &notes[0]["detail"]["auto_fix"][0];
+        assert_eq!(fix["field"], "media[0].url");
+        assert_eq!(fix["original_url"], json!(original_url));
+        let kinds: Vec<&str> = fix["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|change| change["kind"].as_str())
+            .collect();
+        assert!(
+            kinds.contains(&"converted") && kinds.contains(&"padded"),
+            "{kinds:?}"
+        );
+        app.cleanup().await;
+    }
 }

@@ -16,7 +16,13 @@ use crate::helpers::{TestApp, TestAppOptions, spawn_app_with};
 /// An app on SQLite whose pre-flight, crawler and webhooks may use loopback (where the test
 /// hosts media and receivers), over a simulator that fetches media as Meta does.
 pub async fn spawn_media_app() -> TestApp {
+    spawn_media_app_on(igpub::store::Backend::Sqlite).await
+}
+
+/// [`spawn_media_app`] on `backend`.
+pub async fn spawn_media_app_on(backend: igpub::store::Backend) -> TestApp {
     let mut options = TestAppOptions {
+        backend,
         allow_private_hosts: true,
         ..TestAppOptions::default()
     };

@@ -20,9 +20,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::api_support::{
-    connect_first_account, picture, settle, spawn_media_app, text, upload, worker,
+    connect_first_account, picture, settle, spawn_media_app, spawn_media_app_on, text, upload,
+    worker,
 };
 use crate::helpers::{TestApp, json_of};
+use igpub::store::testing::available_backends;
 
 /// What the receiver got, and what it answers next.
 #[derive(Default)]
@@ -136,130 +138,135 @@ async fn published_post(app: &TestApp, tenant: TenantId) -> PostId {
 
 #[tokio::test]
 async fn a_published_post_is_delivered_once_signed_so_the_receiver_can_verify_it() {
-    let app = spawn_media_app().await;
-    let inbox = receiver(&[]).await;
-    let (webhook, secret) = register(&app, &inbox.url, Some(vec!["post.published"])).await;
-    let listed = json_of(app.get("/v1/webhooks").await, StatusCode::OK).await;
-    assert_eq!(listed["webhooks"][0]["id"], json!(webhook));
-    assert!(
-        listed["webhooks"][0]["secret"].is_null(),
-        "the secret is shown once: {listed}"
-    );
-    let post = published_post(&app, app.tenant.id).await;
+    for backend in available_backends() {
+        let app = spawn_media_app_on(backend).await;
+        let inbox = receiver(&[]).await;
+        let (webhook, secret) = register(&app, &inbox.url, Some(vec!["post.published"])).await;
+        let listed = json_of(app.get("/v1/webhooks").await, StatusCode::OK).await;
+        assert_eq!(listed["webhooks"][0]["id"], json!(webhook));
+        assert!(
+            listed["webhooks"][0]["secret"].is_null(),
+            "the secret is shown once: {listed}"
+        );
+        let post = published_post(&app, app.tenant.id).await;
 
-    let dispatcher = dispatcher(&app, Arc::new(Metrics::new()), DispatcherConfig::default());
-    let round = dispatcher
-        .run_once()
-        .await
-        .unwrap_or_else(|e| panic!("round: {e}"));
-    assert_eq!(round.announced, 1);
-    // A second round announces nothing new and sends nothing again.
-    let again = dispatcher
-        .run_once()
-        .await
-        .unwrap_or_else(|e| panic!("round: {e}"));
-    assert_eq!((again.announced, again.attempts), (0, 0));
+        let dispatcher = dispatcher(&app, Arc::new(Metrics::new()), DispatcherConfig::default());
+        let round = dispatcher
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("round: {e}"));
+        assert_eq!(round.announced, 1);
+        // A second round announces nothing new and sends nothing again.
+        let again = dispatcher
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("round: {e}"));
+        assert_eq!((again.announced, again.attempts), (0, 0));
 
-    let received = inbox.inbox.lock().received.clone();
-    assert_eq!(received.len(), 1);
-    let (headers, body) = &received[0];
-    assert_eq!(headers["x-igpub-event"], "post.published");
-    let signature = headers["x-igpub-signature"].to_str().unwrap_or_default();
-    let now = app.store.now().as_second();
-    assert_eq!(
-        verify(&secret, signature, body, now, REPLAY_TOLERANCE),
-        Ok(())
-    );
-    let event: Value = serde_json::from_slice(body).unwrap_or_default();
-    assert_eq!(event["type"], "post.published");
-    assert_eq!(event["data"]["post"]["id"], json!(post.to_string()));
-    assert!(event["data"]["post"]["permalink"].is_string(), "{event}");
+        let received = inbox.inbox.lock().received.clone();
+        assert_eq!(received.len(), 1);
+        let (headers, body) = &received[0];
+        assert_eq!(headers["x-igpub-event"], "post.published");
+        let signature = headers["x-igpub-signature"].to_str().unwrap_or_default();
+        let now = app.store.now().as_second();
+        assert_eq!(
+            verify(&secret, signature, body, now, REPLAY_TOLERANCE),
+            Ok(())
+        );
+        let event: Value = serde_json::from_slice(body).unwrap_or_default();
+        assert_eq!(event["type"], "post.published");
+        assert_eq!(event["data"]["post"]["id"], json!(post.to_string()));
+        assert!(event["data"]["post"]["permalink"].is_string(), "{event}");
 
-    let log = json_of(
-        app.get(&format!("/v1/webhooks/{webhook}/deliveries")).await,
-        StatusCode::OK,
-    )
-    .await;
-    let delivery = &log["deliveries"][0];
-    assert_eq!(delivery["state"], "delivered");
-    assert_eq!(delivery["event_id"], event["id"]);
-    assert_eq!(delivery["log"][0]["status"], 200);
-    app.cleanup().await;
+        let log = json_of(
+            app.get(&format!("/v1/webhooks/{webhook}/deliveries")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let delivery = &log["deliveries"][0];
+        assert_eq!(delivery["state"], "delivered");
+        assert_eq!(delivery["event_id"], event["id"]);
+        assert_eq!(delivery["log"][0]["status"], 200);
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
 async fn a_failed_delivery_is_retried_after_a_backoff_and_every_attempt_is_logged() {
-    let app = spawn_media_app().await;
-    let inbox = receiver(&[500]).await;
-    let (webhook, _) = register(&app, &inbox.url, None).await;
-    let other = receiver(&[]).await;
-    register(&app, &other.url, Some(vec!["post.failed"])).await;
-    let integration = connect_first_account(&app, app.tenant.id).await;
-    let metrics = Arc::new(Metrics::new());
-    let config = DispatcherConfig {
-        first_retry: Duration::from_secs(60),
-        ..DispatcherConfig::default()
-    };
-    let dispatcher = dispatcher(&app, metrics.clone(), config);
-    // First seen active: nothing to announce.
-    dispatcher
-        .run_once()
-        .await
-        .unwrap_or_else(|e| panic!("round: {e}"));
-    app.store
-        .mark_needs_reconnect(
-            app.tenant.id,
-            integration.id,
-            "Error validating access token",
+    for backend in available_backends() {
+        let app = spawn_media_app_on(backend).await;
+        let inbox = receiver(&[500]).await;
+        let (webhook, _) = register(&app, &inbox.url, None).await;
+        let other = receiver(&[]).await;
+        register(&app, &other.url, Some(vec!["post.failed"])).await;
+        let integration = connect_first_account(&app, app.tenant.id).await;
+        let metrics = Arc::new(Metrics::new());
+        let config = DispatcherConfig {
+            first_retry: Duration::from_secs(60),
+            ..DispatcherConfig::default()
+        };
+        let dispatcher = dispatcher(&app, metrics.clone(), config);
+        // First seen active: nothing to announce.
+        dispatcher
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("round: {e}"));
+        app.store
+            .mark_needs_reconnect(
+                app.tenant.id,
+                integration.id,
+                "Error validating access token",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("mark: {e}"));
+
+        let first = dispatcher
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("round: {e}"));
+        assert_eq!((first.announced, first.attempts), (1, 1));
+        let early = dispatcher
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("round: {e}"));
+        assert_eq!(early.attempts, 0, "not before the backoff has passed");
+        app.backend.clock.advance(Duration::from_secs(61));
+        let retried = dispatcher
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("round: {e}"));
+        assert_eq!(retried.attempts, 1);
+
+        let log = json_of(
+            app.get(&format!("/v1/webhooks/{webhook}/deliveries")).await,
+            StatusCode::OK,
         )
-        .await
-        .unwrap_or_else(|e| panic!("mark: {e}"));
+        .await;
+        let delivery = &log["deliveries"][0];
+        assert_eq!(delivery["event_type"], "integration.needs_reconnect");
+        assert_eq!(delivery["state"], "delivered");
+        assert_eq!(delivery["attempts"], 2);
+        assert_eq!(delivery["log"][0]["status"], 500);
+        assert!(delivery["log"][0]["error"].is_string());
+        assert_eq!(delivery["log"][1]["status"], 200);
+        let body: Value =
+            serde_json::from_slice(&inbox.inbox.lock().received[1].1).unwrap_or_default();
+        assert_eq!(
+            body["data"]["integration"]["last_error"],
+            "Error validating access token"
+        );
+        assert!(
+            other.inbox.lock().received.is_empty(),
+            "not asked for by the other webhook"
+        );
 
-    let first = dispatcher
-        .run_once()
-        .await
-        .unwrap_or_else(|e| panic!("round: {e}"));
-    assert_eq!((first.announced, first.attempts), (1, 1));
-    let early = dispatcher
-        .run_once()
-        .await
-        .unwrap_or_else(|e| panic!("round: {e}"));
-    assert_eq!(early.attempts, 0, "not before the backoff has passed");
-    app.backend.clock.advance(Duration::from_secs(61));
-    let retried = dispatcher
-        .run_once()
-        .await
-        .unwrap_or_else(|e| panic!("round: {e}"));
-    assert_eq!(retried.attempts, 1);
-
-    let log = json_of(
-        app.get(&format!("/v1/webhooks/{webhook}/deliveries")).await,
-        StatusCode::OK,
-    )
-    .await;
-    let delivery = &log["deliveries"][0];
-    assert_eq!(delivery["event_type"], "integration.needs_reconnect");
-    assert_eq!(delivery["state"], "delivered");
-    assert_eq!(delivery["attempts"], 2);
-    assert_eq!(delivery["log"][0]["status"], 500);
-    assert!(delivery["log"][0]["error"].is_string());
-    assert_eq!(delivery["log"][1]["status"], 200);
-    let body: Value = serde_json::from_slice(&inbox.inbox.lock().received[1].1).unwrap_or_default();
-    assert_eq!(
-        body["data"]["integration"]["last_error"],
-        "Error validating access token"
-    );
-    assert!(
-        other.inbox.lock().received.is_empty(),
-        "not asked for by the other webhook"
-    );
-
-    let text = metrics.render(app.store.as_ref()).await.unwrap_or_default();
-    assert!(
-        text.contains(r#"igpub_webhook_deliveries_total{event="integration.needs_reconnect",outcome="retry"} 1"#),
-        "{text}"
-    );
-    app.cleanup().await;
+        let text = metrics.render(app.store.as_ref()).await.unwrap_or_default();
+        assert!(
+            text.contains(r#"igpub_webhook_deliveries_total{event="integration.needs_reconnect",outcome="retry"} 1"#),
+            "{text}"
+        );
+        app.cleanup().await;
+    }
 }
 
 #[tokio::test]
