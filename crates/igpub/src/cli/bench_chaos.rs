@@ -4,7 +4,7 @@
 //! must be 0.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -137,7 +137,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<ExitCode> {
 
 async fn run_with_sim(
     args: &ChaosArgs,
-    exe: &PathBuf,
+    exe: &Path,
     database_url: &str,
     sim: &SimProcess,
 ) -> anyhow::Result<ChaosReport> {
@@ -173,7 +173,7 @@ async fn run_with_sim(
     )
     .await?;
     let environment = WorkerEnvironment {
-        exe: exe.clone(),
+        exe: exe.to_path_buf(),
         database_url: database_url.to_owned(),
         secret_keys: secret_keys.expose_secret().to_owned(),
         graph_url: sim.base_url().to_owned(),

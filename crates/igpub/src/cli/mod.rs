@@ -145,7 +145,7 @@ pub async fn run_with(global: &GlobalArgs, command: Command) -> anyhow::Result<E
         Command::Config(args) => config::run(global, args).await,
         Command::Graph(args) => graph::run(args).await,
         Command::Sim(args) => sim::run(args).await,
-        Command::Demo(args) => demo::run(args).await,
+        Command::Demo(args) => demo::run(global, args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -820,22 +820,41 @@ impl Core {
                 }
             }
         }
+        if let FollowUp::Sending { .. } = progress.first_comment {
+            // A worker died while posting it: it may be live, so it is not sent again.
+            let error = "interrupted while posting; not sent again to avoid a duplicate comment";
+            detail.insert("first_comment_error".into(), json!(error));
+            progress.first_comment = FollowUp::GaveUp {
+                error: error.to_owned(),
+            };
+        }
         if let (FollowUp::Pending { attempts }, Some(comment)) =
             (progress.first_comment.clone(), spec.first_comment())
         {
-            match client.post_comment(&media_id, comment.as_str()).await {
+            // Saved before the call: a comment is not idempotent.
+            progress.first_comment = FollowUp::Sending { attempts };
+            let sending = Step::to(PostState::Published, progress.clone());
+            let post = self.save(&post, PostState::Published, sending).await?;
+            progress = post.progress.clone();
+            progress.first_comment = match client.post_comment(&media_id, comment.as_str()).await {
                 Ok(id) => {
                     detail.insert("first_comment".into(), json!("posted"));
-                    progress.first_comment = FollowUp::Done {
+                    FollowUp::Done {
                         id: Some(id.into_string()),
-                    };
+                    }
+                }
+                // Never fails the post; recorded in the timeline.
+                Err(error) if error.is_ambiguous() => {
+                    detail.insert("first_comment_error".into(), json!(error.to_string()));
+                    FollowUp::GaveUp {
+                        error: format!("{error} (it may have been posted; not sent again)"),
+                    }
                 }
                 Err(error) => {
-                    // Never fails the post; recorded in the timeline.
                     detail.insert("first_comment_error".into(), json!(error.to_string()));
-                    progress.first_comment = self.retry_follow_up(attempts, error.to_string());
+                    self.retry_follow_up(attempts, error.to_string())
                 }
-            }
+            };
         }
         let pending = progress.permalink.is_pending() || progress.first_comment.is_pending();
         let attempts = match (&progress.permalink, &progress.first_comment) {

@@ -164,6 +164,12 @@ pub enum FollowUp {
         /// Failed tries so far.
         attempts: u32,
     },
+    /// Being sent: saved before a call that is not idempotent (a comment), so a worker that
+    /// finds it after a crash knows the call may have gone out.
+    Sending {
+        /// Failed tries before this one.
+        attempts: u32,
+    },
     /// Done.
     Done {
         /// What it produced (a comment id), if anything.
@@ -180,7 +186,7 @@ pub enum FollowUp {
 impl FollowUp {
     /// Whether the worker still has to do it.
     pub fn is_pending(&self) -> bool {
-        matches!(self, Self::Pending { .. })
+        matches!(self, Self::Pending { .. } | Self::Sending { .. })
     }
 }
 

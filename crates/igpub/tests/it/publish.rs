@@ -208,16 +208,25 @@ async fn an_ambiguous_container_creation_still_publishes_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_crash_before_any_save_resumes_and_publishes_exactly_once() {
+async fn a_crash_at_every_step_boundary_resumes_and_publishes_exactly_once() {
     for_each_backend(|backend| async move {
         let harness = Harness::start(backend, sim_config()).await;
         let mut at_save = 1;
         loop {
             let caption = format!("Crash at save {at_save}");
-            let post = harness.create(0, image_post(&caption)).await;
+            let mut body = image_post(&caption);
+            body["first_comment"] = serde_json::json!("First!");
+            let post = harness.create(0, body).await;
             let crashing = harness.worker_with(|config| config.crash_at_save = Some(at_save));
             crashing.run_due_now().await.expect("runs");
-            let crashed = harness.state_of(post.id).await != PostState::Published;
+            let after_crash = harness
+                .posts
+                .get(harness.tenant, post.id)
+                .await
+                .expect("post");
+            // Unfinished: not published yet, or follow-ups still due.
+            let crashed =
+                after_crash.state != PostState::Published || after_crash.next_attempt_at.is_some();
             // The dead worker's lease runs out; another worker resumes from the saved state.
             harness.backend.clock.advance(Duration::from_secs(31));
             harness.settle(&harness.worker()).await;
@@ -246,8 +255,13 @@ async fn a_crash_before_any_save_resumes_and_publishes_exactly_once() {
             assert!(at_save < 20, "the worker never finished without crashing");
         }
         assert!(
-            at_save >= 4,
+            at_save >= 6,
             "every step boundary was crashed at ({at_save})"
+        );
+        let comments = harness.sim.counters().total_calls_of("comments.create");
+        assert!(
+            comments <= u64::from(at_save),
+            "a first comment is never sent twice ({comments} for {at_save} posts)"
         );
     })
     .await;
