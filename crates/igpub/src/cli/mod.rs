@@ -9,9 +9,11 @@ pub mod integrations;
 pub mod keys;
 pub mod media;
 pub mod migrate;
+pub mod post;
 pub mod serve;
 pub mod sim;
 pub mod tenant;
+pub mod worker;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -97,6 +99,10 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Show the settings in force, secrets redacted.
     Config(config::ConfigArgs),
+    /// Create, list, show, cancel and retry posts of a tenant.
+    Post(post::PostArgs),
+    /// Run the publishing worker until Ctrl-C or SIGTERM.
+    Worker(worker::WorkerArgs),
     /// Measure publishing against the simulator (BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -143,9 +149,11 @@ pub async fn run_with(global: &GlobalArgs, command: Command) -> anyhow::Result<E
         Command::Media(args) => media::run(global, args).await,
         Command::Migrate(args) => migrate::run(global, args).await,
         Command::Config(args) => config::run(global, args).await,
+        Command::Post(args) => post::run(global, args).await,
+        Command::Worker(args) => worker::run(global, args).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Graph(args) => graph::run(args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(global, args).await,
-        Command::Bench(args) => bench::run(args).await,
     }
 }
