@@ -24,8 +24,8 @@ pub struct DemoArgs {
 }
 
 /// Starts the demo, prints where to look, and runs until Ctrl-C.
-pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    crate::telemetry::init(crate::telemetry::LogFormat::Human);
+pub async fn run(global: &super::GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(global.log_format);
     let image_processing = Duration::try_from_secs_f64(args.image_processing).map_err(|_| {
         anyhow::anyhow!("--image-processing must be a number of seconds, 0 or more")
     })?;
