@@ -295,9 +295,51 @@ mod tests {
     }
 
     #[test]
+    fn gif_and_heic_are_named_as_the_formats_they_are() {
+        assert_eq!(
+            sniff(b"GIF89a\x01\x00\x01\x00\x00\x00\x00"),
+            SniffedFormat::OtherImage("GIF".into())
+        );
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+        assert!(
+            matches!(sniff(heic), SniffedFormat::OtherImage(name) if name.starts_with("HEI")),
+            "{:?}",
+            sniff(heic)
+        );
+    }
+
+    #[test]
     fn an_mp4_header_is_recognised_as_video_not_as_an_image() {
         let mut bytes = vec![0, 0, 0, 24];
         bytes.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
         assert_eq!(sniff(&bytes), SniffedFormat::Video);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn prefixed(magic: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(any::<u8>(), 0..512).prop_map(move |tail| [magic, &tail].concat())
+    }
+
+    proptest! {
+        /// Every image parser the check runs on fetched bytes survives hostile input.
+        #[test]
+        fn any_bytes_are_sniffed_and_measured_without_panicking(
+            bytes in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..512),
+                prefixed(&[0xFF, 0xD8, 0xFF]),
+                prefixed(b"\x89PNG\r\n\x1a\n"),
+                prefixed(b"RIFF\0\0\0\0WEBP"),
+                prefixed(b"\0\0\0\x18ftypheic"),
+            ]
+        ) {
+            let _ = sniff(&bytes);
+            let _ = imagesize::blob_size(&bytes);
+        }
     }
 }
