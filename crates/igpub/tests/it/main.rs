@@ -8,6 +8,7 @@ mod api_errors;
 mod api_isolation;
 mod api_metrics;
 mod demo;
+mod browser;
 mod connect;
 mod connect_cli;
 mod connect_health;

@@ -8,12 +8,14 @@ use std::fmt::Write as _;
 use jiff::civil::Date;
 
 /// The drawing's size in SVG units (it scales to its box; see `app.css`).
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 52.0;
-const RIGHT: f64 = 14.0;
-const TOP: f64 = 14.0;
-const BOTTOM: f64 = 30.0;
+/// About the width a chart gets on a phone or in a third of the desktop page, so its 11-unit
+/// labels show at about 11 px.
+const WIDTH: f64 = 360.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 40.0;
+const RIGHT: f64 = 10.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 24.0;
 /// How many value ticks to aim for.
 const TICKS: f64 = 4.0;
 
@@ -98,7 +100,7 @@ impl LineChart<'_> {
                 svg,
                 r#"<line class="line-chart__grid" x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}"/><text class="line-chart__label" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
                 WIDTH - RIGHT,
-                LEFT - 6.0,
+                LEFT - 5.0,
                 y + 4.0,
                 compact(tick),
             );
@@ -131,7 +133,7 @@ impl LineChart<'_> {
                 svg,
                 r#"<text class="line-chart__label" x="{:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
                 self.x(index),
-                HEIGHT - BOTTOM + 18.0,
+                HEIGHT - BOTTOM + 16.0,
                 date.strftime("%b %-d"),
             );
         }

@@ -23,9 +23,9 @@ use super::paths;
 use super::session::{Signed, see_other};
 use crate::http::state::AppState;
 use crate::insights::{
-    AccountReport, AccountReportRequest, InsightsContext, InsightsError, MediaSelection, Period,
-    PostReportRequest, PullError, PullOutcome, account_report, account_report_csv, post_report,
-    pull_account_daily, pull_recent_media,
+    AccountReport, AccountReportRequest, Aggregation, Figure, InsightsContext, InsightsError,
+    MediaSelection, Period, PostReportRequest, PullError, PullOutcome, account_report,
+    account_report_csv, post_report, pull_account_daily, pull_recent_media,
 };
 use crate::store::{Integration, IntegrationId, IntegrationStatus, TenantScope};
 
@@ -65,8 +65,10 @@ pub struct ChartView {
     pub title: &'static str,
     /// The SVG, made by [`LineChart`] (ours, escaped).
     pub svg: String,
-    /// The period figure and its change, e.g. `1,234 · +12 (+1.0%)`.
-    pub summary: String,
+    /// The period figure, e.g. `283,737 in total` or `5,865 a day on average`.
+    pub figure: String,
+    /// The change against the previous period, when the two compare.
+    pub change: Option<String>,
 }
 
 /// One top post.
@@ -262,23 +264,32 @@ fn charts(report: &AccountReport) -> Vec<ChartView> {
                 .summary
                 .metrics
                 .iter()
-                .find(|m| m.metric == *metric)
-                .map(|m| {
-                    let figure = m
-                        .current
-                        .value
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| "no data".to_owned());
-                    let per_day = match m.aggregation {
-                        crate::insights::Aggregation::MeanPerDay => " a day on average",
-                        _ => " in total",
-                    };
-                    format!(
-                        "{figure}{per_day} · {} against the previous period",
-                        m.change_text()
-                    )
+                .find(|m| m.metric == *metric);
+            let figure = summary
+                .and_then(|m| {
+                    let value = m.current.value?;
+                    Some(match (m.aggregation, value) {
+                        (Aggregation::MeanPerDay, value) => {
+                            format!(
+                                "{} a day on average",
+                                grouped(value.as_f64().round() as i64)
+                            )
+                        }
+                        (_, Figure::Count(n)) => format!("{} in total", grouped(n)),
+                        (_, Figure::Mean(x)) => grouped(x.round() as i64),
+                    })
                 })
-                .unwrap_or_default();
+                .unwrap_or_else(|| "no data yet".to_owned());
+            let change = summary.and_then(|m| {
+                let change = m.change?;
+                let percent = m.percent_change?;
+                let sign = if change.as_f64() >= 0.0 { "+" } else { "−" };
+                let amount = grouped(change.as_f64().abs().round() as i64);
+                Some(format!(
+                    "{sign}{amount} ({percent:+.1}%) against the {days} days before",
+                    days = report.report.table.range.len_days()
+                ))
+            });
             ChartView {
                 title,
                 svg: LineChart {
@@ -287,7 +298,8 @@ fn charts(report: &AccountReport) -> Vec<ChartView> {
                     points: &points,
                 }
                 .to_svg(),
-                summary,
+                figure,
+                change,
             }
         })
         .collect()
@@ -377,6 +389,22 @@ async fn refresh(
     )))
 }
 
+/// `1234567` → `1,234,567`.
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + 4);
+    if n < 0 {
+        out.push('−');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn outcome_notice(outcome: &PullOutcome) -> &'static str {
     match outcome {
         PullOutcome::Completed => "refreshed",
@@ -455,6 +483,13 @@ mod tests {
         assert_eq!(days_of(Some(7)), 7);
         assert_eq!(days_of(Some(3650)), DEFAULT_DAYS);
         assert_eq!(days_of(None), DEFAULT_DAYS);
+    }
+
+    #[test]
+    fn figures_read_with_thousands_separators() {
+        assert_eq!(grouped(283_737), "283,737");
+        assert_eq!(grouped(12), "12");
+        assert_eq!(grouped(-1_500), "−1,500");
     }
 
     #[test]

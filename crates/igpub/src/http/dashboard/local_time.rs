@@ -87,6 +87,13 @@ impl Zone {
             .to_string()
     }
 
+    /// `at` to the second, e.g. `Mon 30 Nov 2026, 14:05:09`, for timelines.
+    pub fn show_precise(&self, at: Timestamp) -> String {
+        at.to_zoned(self.tz.clone())
+            .strftime("%a %-d %b %Y, %H:%M:%S")
+            .to_string()
+    }
+
     /// `at` as the clock time only, e.g. `14:05`.
     pub fn show_time(&self, at: Timestamp) -> String {
         at.to_zoned(self.tz.clone()).strftime("%H:%M").to_string()

@@ -150,7 +150,7 @@ impl LiveView {
             .flatten()
             .map(|event| EventView {
                 at_machine: machine(event.at),
-                at: zone.show(event.at),
+                at: zone.show_precise(event.at),
                 from: event.from.map(chip),
                 to: chip(event.to),
                 detail: detail_text(&event.detail),

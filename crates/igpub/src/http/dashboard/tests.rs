@@ -747,6 +747,38 @@ async fn cancelling_from_the_post_page_cancels_the_post() {
     assert!(page.body.contains("id=\"edit-copy\""));
 }
 
+#[tokio::test]
+async fn a_scheduled_post_is_edited_in_the_composer_it_was_made_with() {
+    let app = harness().await;
+    let id = app.integration(&app.tenant, "sunny.shop").await;
+    let browser = app.sign_in().await;
+    let mut form = image_post(id, "First words");
+    let created = app
+        .post_form("/app/compose", &browser, &as_refs(&form), None)
+        .await;
+    let location = created.header(LOCATION).to_owned();
+    let edit = app.get(&format!("{location}/edit"), Some(&browser)).await;
+    // The stored caption is the one Meta receives: the hashtags are in it.
+    assert!(
+        edit.body.contains(">First words\n\n#sun</textarea>"),
+        "{}",
+        edit.body
+    );
+    assert!(edit.body.contains(&format!("action=\"{location}/edit\"")));
+    for (name, value) in &mut form {
+        if *name == "caption" {
+            *value = "Better words".to_owned();
+        }
+    }
+    let saved = app
+        .post_form(&format!("{location}/edit"), &browser, &as_refs(&form), None)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = app.get(&location, Some(&browser)).await;
+    assert!(page.body.contains("Better words"), "{}", page.body);
+    assert!(!page.body.contains("First words"));
+}
+
 // ------------------------------------------------------------------ insights
 
 #[tokio::test]

@@ -36,19 +36,30 @@ impl ItemView {
             MediaRole::ReelCover => format!("Item {} · cover", report.index),
             _ => format!("Item {}", report.index),
         };
+        // The item's number and URL head the panel, so each sentence drops them.
+        let prefix = format!("item {} ({}): ", report.index, report.url);
         let problems = report
             .problems
             .iter()
-            .map(|problem| ProblemView {
-                severity: match problem.severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warning",
-                },
-                meta_code: problem
+            .map(|problem| {
+                let message = problem
+                    .message
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&problem.message)
+                    .to_owned();
+                let meta_code = problem
                     .rule
                     .meta_error()
-                    .map(|(code, subcode)| format!("{code}/{subcode}")),
-                message: problem.message.clone(),
+                    .map(|(code, subcode)| format!("{code}/{subcode}"))
+                    .filter(|code| !message.contains(code.as_str()));
+                ProblemView {
+                    severity: match problem.severity {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                    },
+                    meta_code,
+                    message,
+                }
             })
             .collect();
         Self {
@@ -100,6 +111,25 @@ mod tests {
         assert_eq!(file_size(999), "999 B");
         assert_eq!(file_size(245_300), "245 KB");
         assert_eq!(file_size(3_400_000), "3.4 MB");
+    }
+
+    #[test]
+    fn sentences_drop_the_item_heading_and_do_not_repeat_meta_s_code() {
+        let report = ItemReport {
+            index: 1,
+            url: "http://127.0.0.1/a.jpg".into(),
+            role: MediaRole::FeedImage,
+            problems: vec![Problem {
+                severity: Severity::Warning,
+                rule: Rule::PublicHost,
+                message: "item 1 (http://127.0.0.1/a.jpg): loopback (9004/2207052)".into(),
+                measured: None,
+            }],
+            facts: MediaFacts::default(),
+        };
+        let view = ItemView::of(&report);
+        assert_eq!(view.problems[0].message, "loopback (9004/2207052)");
+        assert_eq!(view.problems[0].meta_code, None);
     }
 
     #[test]
