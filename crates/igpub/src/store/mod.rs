@@ -37,8 +37,8 @@ mod integrations;
 mod media_uploads;
 mod oauth_states;
 mod outbound_webhooks;
-pub mod postgres;
 mod post_notes;
+pub mod postgres;
 mod posts;
 mod queue;
 mod rotation;
@@ -70,9 +70,9 @@ pub use ids::{
     ApiKeyId, DeliveryId, IdParseError, IntegrationId, MediaUploadId, TenantId, WebhookId,
 };
 pub use insights::{
-    AccountMetricRow, InsightsObjectKind, InsightsStore, MediaMetricRow, MetricFailure, MetricSource,
-    NewWebhookEvent, PullKind, StoredAccountMetric, StoredMediaMetric, StoredWebhookEvent,
-    TrackedMedia, WebhookInsert,
+    AccountMetricRow, InsightsObjectKind, InsightsStore, MediaMetricRow, MetricFailure,
+    MetricSource, NewWebhookEvent, PullKind, StoredAccountMetric, StoredMediaMetric,
+    StoredWebhookEvent, TrackedMedia, WebhookInsert,
 };
 pub use integrations::{
     InstagramMetadata, Integration, IntegrationStatus, NewIntegration, Provider,
@@ -81,8 +81,8 @@ pub use media_uploads::{MediaUpload, MediaUploadStore, NewMediaUpload};
 pub use oauth_states::OAuthState;
 pub use outbound_webhooks::{
     AttemptNext, AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, DueDelivery,
-    IntegrationChange, NewOutboundEvent, NewWebhookEndpoint, OutboundWebhookStore,
-    PostTransition, WebhookEndpoint,
+    IntegrationChange, NewOutboundEvent, NewWebhookEndpoint, OutboundWebhookStore, PostTransition,
+    WebhookEndpoint,
 };
 pub use post_notes::PostNoteStore;
 pub use posts::{
@@ -108,9 +108,9 @@ pub const TOKEN_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 60 * 60)
 /// Every store trait, for `use igpub::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        DashboardSessionStore,
-        ApiKeyStore, ConnectSessionStore, InsightsStore, IntegrationStore, OAuthStateStore, PostStore, QueueStore,
-        MediaUploadStore, OutboundWebhookStore, PostNoteStore, StatsStore, Store, TenantStore,
+        ApiKeyStore, ConnectSessionStore, DashboardSessionStore, InsightsStore, IntegrationStore,
+        MediaUploadStore, OAuthStateStore, OutboundWebhookStore, PostNoteStore, PostStore,
+        QueueStore, StatsStore, Store, TenantStore,
     };
 }
 

@@ -1,18 +1,18 @@
 //! igpub's integration tests: one binary, one module per area (see style.md: link time matters).
 
-mod api_openapi;
-mod api_media;
-mod api_support;
-mod api_webhooks;
 mod api_errors;
 mod api_isolation;
+mod api_media;
 mod api_metrics;
-mod demo;
+mod api_openapi;
+mod api_support;
+mod api_webhooks;
 mod browser;
 mod connect;
 mod connect_cli;
 mod connect_health;
 mod connect_security;
+mod demo;
 mod domain;
 mod helpers;
 mod hostile_input;
@@ -22,9 +22,9 @@ mod insights_cli;
 mod insights_pull;
 mod insights_schedule;
 mod media;
-mod store;
-mod vault;
 mod publish;
 mod publish_flows;
 mod publish_limits;
 mod publish_support;
+mod store;
+mod vault;
