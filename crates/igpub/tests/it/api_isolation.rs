@@ -8,9 +8,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::api_support::{
-    connect_first_account, picture, spawn_media_app, spawn_media_app_on, text, upload,
-};
+use crate::api_support::{connect_first_account, picture, spawn_media_app_on, text, upload};
 use crate::helpers::{TestApp, json_of, send};
 use igpub::store::testing::available_backends;
 

@@ -198,7 +198,7 @@ async fn a_signed_story_insights_delivery_is_answered_at_once_and_fed_to_the_met
             .harness
             .backend
             .store
-            .media_metrics(api.harness.tenant, api.harness.integrations[0].id, Some(&[story.clone()]))
+            .media_metrics(api.harness.tenant, api.harness.integrations[0].id, Some(std::slice::from_ref(&story)))
             .await
             .expect("reads");
         let seed = sim_config().seed;
