@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MAX_EXAMPLES="${1:-25}"
-BIN="${IGPUB_BIN:-target/debug/igpub}"
+# Cargo may build outside ./target (CI sets CARGO_TARGET_DIR), so ask where the binary lands.
+BIN="${IGPUB_BIN:-${CARGO_TARGET_DIR:-target}/debug/igpub}"
 if [[ -z "${IGPUB_BIN:-}" ]]; then
   cargo build -q -p igpub --bin igpub
 fi
@@ -39,6 +40,7 @@ wait_for() { # URL, what
     sleep 0.2
   done
   echo "schemathesis.sh: $2 did not come up at $1" >&2
+  for log in "$WORK"/*.log; do echo "--- $log" >&2; tail -n 40 "$log" >&2; done
   exit 1
 }
 
