@@ -184,10 +184,17 @@ fn part_call(
     let mut params = BTreeMap::new();
     merge_form(&mut params, query.as_bytes());
     merge_form(&mut params, body.as_bytes());
-    let token = params
-        .get("access_token")
-        .cloned()
-        .or_else(|| outer.token.clone());
+    let own_token = params.get("access_token").cloned();
+    if own_token.is_none()
+        && let Some(proof) = outer.params.get("appsecret_proof")
+    {
+        // A part that runs on the batch's token runs on its proof too (§5.4, §9.1); a part
+        // with its own token must prove that token itself.
+        params
+            .entry("appsecret_proof".to_owned())
+            .or_insert_with(|| proof.clone());
+    }
+    let token = own_token.or_else(|| outer.token.clone());
     Ok(GraphCall {
         verb,
         version,

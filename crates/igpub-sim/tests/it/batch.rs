@@ -205,3 +205,37 @@ async fn a_part_with_its_own_bad_token_gets_190_with_www_authenticate() {
     let headers = part["headers"].as_array().expect("headers");
     assert!(headers.iter().any(|h| h["name"] == "WWW-Authenticate"));
 }
+
+#[tokio::test]
+async fn parts_on_the_batch_token_inherit_its_proof_and_parts_with_their_own_token_prove_it() {
+    let sim = TestSim::start(igpub_sim::SimConfig {
+        require_appsecret_proof: true,
+        fetch_media: false,
+        ..igpub_sim::SimConfig::instant()
+    })
+    .await;
+    let ig = sim.account.ig.clone();
+    let outer_proof = crate::tokens::proof(&sim.account.app_secret, &sim.account.page_token);
+    let parts = json!([
+        {"method": "GET", "relative_url": format!("{ig}?fields=username")},
+        {"method": "GET", "relative_url": format!(
+            "{ig}?fields=username&access_token={}", sim.account.page_token)},
+    ]);
+    let reply = sim
+        .post(
+            "v25.0/",
+            &[
+                ("batch", &parts.to_string()),
+                ("appsecret_proof", &outer_proof),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let answers = reply.body.as_array().expect("an array");
+    assert_eq!(answers[0]["code"], 200, "{}", answers[0]);
+    assert_eq!(answers[1]["code"], 400, "{}", answers[1]);
+    assert_eq!(
+        body_of(&answers[1])["error"]["message"],
+        "API calls from the server require an appsecret_proof argument"
+    );
+}

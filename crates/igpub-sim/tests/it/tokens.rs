@@ -128,7 +128,7 @@ async fn the_token_may_come_from_a_bearer_or_an_oauth_header() {
     }
 }
 
-fn proof(secret: &str, token: &str) -> String {
+pub(crate) fn proof(secret: &str, token: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(token.as_bytes());
     hex::encode(mac.finalize().into_bytes())

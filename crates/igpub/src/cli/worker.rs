@@ -3,14 +3,11 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::GlobalArgs;
-use crate::media::preflight::{Preflight, PreflightConfig};
-use crate::media::ssrf::SystemResolver;
-use crate::publish::{Worker, WorkerConfig};
+use crate::publish::Worker;
 
 /// Flags of `igpub worker`.
 #[derive(Debug, Args)]
@@ -29,24 +26,13 @@ pub struct WorkerArgs {
 pub async fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let settings = global.settings()?;
     let store = global.open_store_with(&settings).await?;
-    let preflight = (!args.no_preflight).then(|| {
-        Preflight::new(
-            PreflightConfig {
-                allow_private_hosts: settings.media.allow_private_hosts,
-                ..PreflightConfig::default()
-            },
-            Arc::new(SystemResolver),
-        )
-    });
-    let config = WorkerConfig {
-        concurrency: args
-            .concurrency
-            .unwrap_or(settings.worker.concurrency)
-            .max(1),
-        lease_for: Duration::from_secs(settings.worker.lease_seconds.max(1)),
-        preflight,
-        ..WorkerConfig::default()
-    };
+    let mut config = crate::background::worker_config(&settings);
+    if let Some(concurrency) = args.concurrency {
+        config.concurrency = concurrency.max(1);
+    }
+    if args.no_preflight {
+        config.preflight = None;
+    }
     let worker = Worker::new(
         Arc::clone(&store),
         crate::startup::graph_client_builder(&settings),

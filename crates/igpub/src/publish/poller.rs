@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use igpub_graph::{
     AccessToken, BatchRequest, ContainerId, ContainerStatus, GraphClient, GraphError,
-    MAX_BATCH_REQUESTS, container_status_request, container_statuses_request,
+    MAX_BATCH_REQUESTS, MAX_IDS_PER_REQUEST, appsecret_proof, container_statuses_request,
 };
 use parking_lot::Mutex;
 use secrecy::SecretString;
@@ -41,10 +41,12 @@ impl std::fmt::Debug for Job {
 }
 
 impl ContainerPoller {
-    /// Starts the poller task; it ends when every handle is dropped.
-    pub fn spawn(client: GraphClient) -> Self {
+    /// Starts the poller task; it ends when every handle is dropped. With the app secret,
+    /// containers of different accounts share one batch (each sub-request proves its own
+    /// token); without it, each account's containers go in one `?ids=` read.
+    pub fn spawn(client: GraphClient, app_secret: Option<SecretString>) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(client, receiver));
+        tokio::spawn(run(client, app_secret, receiver));
         Self { jobs }
     }
 
@@ -75,7 +77,11 @@ impl ContainerPoller {
     }
 }
 
-async fn run(client: GraphClient, mut receiver: mpsc::UnboundedReceiver<Job>) {
+async fn run(
+    client: GraphClient,
+    app_secret: Option<SecretString>,
+    mut receiver: mpsc::UnboundedReceiver<Job>,
+) {
     let mut queue: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut waiting: HashMap<u64, Job> = HashMap::new();
     let mut sequence = 0u64;
@@ -103,11 +109,8 @@ async fn run(client: GraphClient, mut receiver: mpsc::UnboundedReceiver<Job>) {
                         due.push(job);
                     }
                 }
-                let mut due: VecDeque<Job> = due.into();
-                while !due.is_empty() {
-                    let take = due.len().min(MAX_BATCH_REQUESTS);
-                    let chunk: Vec<Job> = due.drain(..take).collect();
-                    tokio::spawn(send(client.clone(), chunk));
+                for chunk in batches(groups_of(due), app_secret.is_some()) {
+                    tokio::spawn(send(client.clone(), app_secret.clone(), chunk));
                 }
             }
         }
@@ -121,74 +124,172 @@ async fn sleep_until_or_forever(at: Option<Instant>) {
     }
 }
 
-fn request_for(job: &Job) -> igpub_graph::GraphRequest {
-    let request = match job.ids.as_slice() {
-        [single] => container_status_request(single),
-        many => container_statuses_request(many),
-    };
-    request.secret_param(
-        "access_token",
-        SecretString::from(job.token.expose_secret().to_owned()),
-    )
+/// The due jobs of one account (one token), whose containers go in one `?ids=` read.
+struct Group {
+    token: AccessToken,
+    jobs: Vec<Job>,
 }
 
-fn decode_answer(job: &Job, answer: Option<igpub_graph::BatchResponse>) -> StatusAnswer {
+impl Group {
+    fn ids(&self) -> Vec<ContainerId> {
+        self.jobs
+            .iter()
+            .flat_map(|job| job.ids.iter().cloned())
+            .collect()
+    }
+}
+
+/// Groups jobs by account, at most [`MAX_IDS_PER_REQUEST`] containers per group.
+fn groups_of(jobs: Vec<Job>) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut open: HashMap<String, usize> = HashMap::new();
+    for job in jobs {
+        let key = job.token.expose_secret().to_owned();
+        let fits = open
+            .get(&key)
+            .and_then(|&index| groups.get(index))
+            .is_some_and(|group| {
+                group.jobs.iter().map(|j| j.ids.len()).sum::<usize>() + job.ids.len()
+                    <= MAX_IDS_PER_REQUEST
+            });
+        match open.get(&key) {
+            Some(&index) if fits => {
+                if let Some(group) = groups.get_mut(index) {
+                    group.jobs.push(job);
+                }
+            }
+            _ => {
+                open.insert(key, groups.len());
+                groups.push(Group {
+                    token: job.token.clone(),
+                    jobs: vec![job],
+                });
+            }
+        }
+    }
+    groups
+}
+
+/// What one round trip carries: one group, or (when sub-requests can prove their own tokens)
+/// up to 50 groups of different accounts in one batch.
+fn batches(groups: Vec<Group>, across_accounts: bool) -> Vec<Vec<Group>> {
+    if !across_accounts {
+        return groups.into_iter().map(|group| vec![group]).collect();
+    }
+    let mut groups: VecDeque<Group> = groups.into();
+    let mut batches = Vec::new();
+    while !groups.is_empty() {
+        let take = groups.len().min(MAX_BATCH_REQUESTS);
+        batches.push(groups.drain(..take).collect());
+    }
+    batches
+}
+
+/// `GET /?ids=…` of a group, carrying its own token (and proof) inside a batch (§9.1).
+fn request_for(group: &Group, app_secret: Option<&SecretString>) -> igpub_graph::GraphRequest {
+    let token = SecretString::from(group.token.expose_secret().to_owned());
+    let mut request = container_statuses_request(&group.ids()).secret_param("access_token", token);
+    if let Some(secret) = app_secret {
+        // graph-api.md §5.4: the proof is per token, so each sub-request carries its own.
+        let proof = appsecret_proof(secret, &group.token);
+        request = request.secret_param("appsecret_proof", SecretString::from(proof));
+    }
+    request
+}
+
+fn decode_answer(answer: Option<igpub_graph::BatchResponse>) -> StatusAnswer {
     let answer = answer.ok_or(GraphError::BatchItemMissing {
         index: 0,
         name: None,
     })?;
-    match job.ids.as_slice() {
-        [single] => {
-            let status: ContainerStatus = answer.decode()?;
-            Ok(HashMap::from([(single.clone(), status)]))
-        }
-        _ => {
-            let statuses: HashMap<String, ContainerStatus> = answer.decode()?;
-            Ok(statuses
-                .into_iter()
-                .map(|(id, status)| (ContainerId::new(id), status))
-                .collect())
-        }
+    let statuses: HashMap<String, ContainerStatus> = answer.decode()?;
+    Ok(statuses
+        .into_iter()
+        .map(|(id, status)| (ContainerId::new(id), status))
+        .collect())
+}
+
+/// Hands each job its containers' statuses, or the group's error.
+fn reply(group: Group, answer: StatusAnswer) {
+    for job in group.jobs {
+        let own = match &answer {
+            Ok(statuses) => Ok(job
+                .ids
+                .iter()
+                .filter_map(|id| statuses.get(id).map(|status| (id.clone(), status.clone())))
+                .collect()),
+            Err(error) => Err(copy_error(error)),
+        };
+        let _ = job.reply.send(own);
     }
 }
 
-async fn send(client: GraphClient, jobs: Vec<Job>) {
-    let Some(first) = jobs.first() else {
-        return;
-    };
-    let account = client.with_token(first.token.clone());
-    if jobs.len() == 1 {
-        let job = jobs.into_iter().next();
-        if let Some(job) = job {
-            let answer = account.container_statuses(&job.ids).await;
-            let _ = job.reply.send(answer);
+/// The same error for every job of a group (the error type is not `Clone`, its parts are).
+fn copy_error(error: &GraphError) -> GraphError {
+    match error {
+        GraphError::Api(api) => GraphError::Api(api.clone()),
+        GraphError::Http {
+            status,
+            endpoint,
+            body_excerpt,
+        } => GraphError::Http {
+            status: *status,
+            endpoint: endpoint.clone(),
+            body_excerpt: body_excerpt.clone(),
+        },
+        GraphError::Transport(transport) => GraphError::Transport(transport.clone()),
+        GraphError::Decode(decode) => GraphError::Decode(decode.clone()),
+        GraphError::Container(failure) => GraphError::Container(failure.clone()),
+        GraphError::InvalidInput { field, rule } => GraphError::InvalidInput {
+            field: field.clone(),
+            rule: rule.clone(),
+        },
+        GraphError::UnexpectedResponse { endpoint, what } => GraphError::UnexpectedResponse {
+            endpoint: endpoint.clone(),
+            what: what.clone(),
+        },
+        GraphError::BatchItemMissing { index, name } => GraphError::BatchItemMissing {
+            index: *index,
+            name: name.clone(),
+        },
+        GraphError::Config(text) => GraphError::Config(text.clone()),
+    }
+}
+
+async fn read_group(client: GraphClient, group: Group) {
+    let answer = client
+        .with_token(group.token.clone())
+        .container_statuses(&group.ids())
+        .await;
+    reply(group, answer);
+}
+
+async fn send(client: GraphClient, app_secret: Option<SecretString>, groups: Vec<Group>) {
+    if groups.len() <= 1 {
+        for group in groups {
+            read_group(client.clone(), group).await;
         }
         return;
     }
-    let requests: Vec<BatchRequest> = jobs
+    let Some(outer) = groups.first().map(|group| group.token.clone()) else {
+        return;
+    };
+    let requests: Vec<BatchRequest> = groups
         .iter()
-        .map(|job| BatchRequest::new(request_for(job)))
+        .map(|group| BatchRequest::new(request_for(group, app_secret.as_ref())))
         .collect();
-    match account.batch(requests).await {
+    match client.with_token(outer).batch(requests).await {
         Ok(answers) => {
-            for (job, answer) in jobs.into_iter().zip(answers) {
-                let decoded = decode_answer(&job, answer);
-                let _ = job.reply.send(decoded);
+            for (group, answer) in groups.into_iter().zip(answers) {
+                reply(group, decode_answer(answer));
             }
         }
         Err(error) => {
-            // The outer call failed as a whole (its token, say, was revoked): each job's own
-            // answer is what its post must act on, so ask for each one alone.
-            tracing::info!(%error, jobs = jobs.len(), "poll batch failed; polling one by one");
-            for job in jobs {
-                let client = client.clone();
-                tokio::spawn(async move {
-                    let answer = client
-                        .with_token(job.token.clone())
-                        .container_statuses(&job.ids)
-                        .await;
-                    let _ = job.reply.send(answer);
-                });
+            // The outer call failed as a whole (its token, say, was revoked): each group's own
+            // answer is what its posts must act on, so ask for each one alone.
+            tracing::info!(%error, groups = groups.len(), "poll batch failed; polling one by one");
+            for group in groups {
+                tokio::spawn(read_group(client.clone(), group));
             }
         }
     }
@@ -265,6 +366,52 @@ mod tests {
         }
         assert_eq!(times.expected(false), Duration::from_millis(200));
         assert_eq!(times.expected(true), Duration::from_secs(10));
+    }
+
+    fn job(token: &str, ids: &[&str]) -> Job {
+        let (reply, _answer) = oneshot::channel();
+        Job {
+            due: Instant::now(),
+            token: AccessToken::new(token),
+            ids: ids.iter().map(|id| ContainerId::new(*id)).collect(),
+            reply,
+        }
+    }
+
+    #[tokio::test]
+    async fn containers_of_one_account_share_one_read_and_accounts_share_a_batch() {
+        let jobs = vec![job("a", &["1"]), job("b", &["2", "3"]), job("a", &["4"])];
+        let groups = groups_of(jobs);
+        assert_eq!(groups.len(), 2);
+        let ids: Vec<usize> = groups.iter().map(|group| group.ids().len()).collect();
+        assert_eq!(ids, [2, 2]);
+        assert_eq!(
+            batches(groups, true).len(),
+            1,
+            "one batch for both accounts"
+        );
+        let again = groups_of(vec![job("a", &["1"]), job("b", &["2"])]);
+        assert_eq!(
+            batches(again, false).len(),
+            2,
+            "without proofs, one read per account"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_account_with_more_than_fifty_containers_is_read_in_several_requests() {
+        let many: Vec<String> = (0..60).map(|n| n.to_string()).collect();
+        let jobs = many
+            .iter()
+            .map(|id| job("a", &[id.as_str()]))
+            .collect::<Vec<_>>();
+        let groups = groups_of(jobs);
+        assert_eq!(groups.len(), 2);
+        assert!(
+            groups
+                .iter()
+                .all(|group| group.ids().len() <= MAX_IDS_PER_REQUEST)
+        );
     }
 
     #[test]

@@ -561,6 +561,7 @@ impl Core {
             .await?;
         bump(&self.metrics.publish_calls);
         let ig = IgUserId::new(&post.ig_user_id);
+        // The batch's own token and proof cover both of its parts (graph-api.md §5.4, §9.1).
         let outcome = client.publish_and_fetch(&ig, &container).await;
         let result = match outcome {
             Ok(published) => {

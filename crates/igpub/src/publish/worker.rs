@@ -11,6 +11,7 @@ use std::time::Duration;
 use igpub_graph::{AccessToken, GraphClient, GraphClientBuilder, GraphError};
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::Mutex;
+use secrecy::SecretString;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
@@ -59,6 +60,10 @@ pub struct WorkerConfig {
     pub follow_up_attempts: u32,
     /// Re-checks media just before creating containers, when set.
     pub preflight: Option<Preflight>,
+    /// The Meta app secret the Graph client proves its calls with (`meta.app_secret`). With
+    /// it, containers of different accounts are polled in one batch, each sub-request with its
+    /// own token and proof; without it, each account's containers in one `?ids=` read.
+    pub app_secret: Option<SecretString>,
     /// Fault injection for crash tests: at its Nth save this worker dies (saves nothing from
     /// then on and keeps its leases, like a killed process). `None` in production.
     #[doc(hidden)]
@@ -84,6 +89,7 @@ impl Default for WorkerConfig {
             reconcile_window: Duration::from_secs(10 * 60),
             follow_up_attempts: 5,
             preflight: None,
+            app_secret: None,
             crash_at_save: None,
         }
     }
@@ -189,7 +195,7 @@ impl Worker {
             }
         });
         let core = Core {
-            poller: ContainerPoller::spawn(graph.clone()),
+            poller: ContainerPoller::spawn(graph.clone(), config.app_secret.clone()),
             quota: QuotaGate::new(config.quota.clone()),
             processing: ProcessingTimes::new(config.first_poll_image, config.first_poll_video),
             metrics: Arc::default(),

@@ -27,9 +27,6 @@ pub async fn spawn_media_app_on(backend: igpub::store::Backend) -> TestApp {
         ..TestAppOptions::default()
     };
     options.sim.fetch_media = true;
-    // The worker's one-batch publish + permalink read fails against a simulator that insists on
-    // appsecret_proof (reported to the publisher); these tests are about media, not proofs.
-    options.sim.require_appsecret_proof = false;
     spawn_app_with(options).await
 }
 
