@@ -26,6 +26,7 @@
 //! ```
 
 mod graph_calls;
+mod worker;
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -38,6 +39,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 pub use graph_calls::{GraphCallLabels, GraphCallLayer, endpoint_label, graph_calls};
+pub use worker::WorkerCounters;
 
 use crate::store::{PostState, Store, StoreError};
 
@@ -106,6 +108,7 @@ pub struct Metrics {
     pauses: Family<PauseLabels, Gauge>,
     publish_delay: Histogram,
     webhook_deliveries: Family<DeliveryLabels, Counter>,
+    worker: WorkerCounters,
 }
 
 impl Default for Metrics {
@@ -156,14 +159,22 @@ impl Metrics {
             "Graph API calls by endpoint (ids replaced by {id}) and result, in this process",
             graph_calls().clone(),
         );
+        let worker = WorkerCounters::default();
+        registry.register_collector(Box::new(worker.clone()));
         Self {
             registry,
+            worker,
             posts,
             queue_lag,
             pauses,
             publish_delay,
             webhook_deliveries,
         }
+    }
+
+    /// Exports the counters of the publishing worker this process runs.
+    pub fn attach_worker(&self, worker: std::sync::Arc<crate::publish::WorkerMetrics>) {
+        self.worker.attach(worker);
     }
 
     /// Records how long after its due time a post was published.

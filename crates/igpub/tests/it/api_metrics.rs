@@ -130,3 +130,30 @@ fn ok_calls(endpoint: &str) -> u64 {
         })
         .get()
 }
+
+#[tokio::test]
+async fn the_attached_workers_counters_are_exported() {
+    let app = spawn_app().await;
+    let worker = crate::api_support::worker(&app);
+    let metrics = Metrics::new();
+    let before = metrics
+        .render(app.store.as_ref())
+        .await
+        .unwrap_or_else(|error| panic!("render: {error}"));
+    assert!(!before.contains("igpub_worker_"), "{before}");
+    metrics.attach_worker(worker.metrics());
+    worker
+        .metrics()
+        .published
+        .fetch_add(3, std::sync::atomic::Ordering::Relaxed);
+    let text = metrics
+        .render(app.store.as_ref())
+        .await
+        .unwrap_or_else(|error| panic!("render: {error}"));
+    assert!(text.contains("igpub_worker_published_total 3"), "{text}");
+    assert!(
+        text.contains("igpub_worker_rate_limit_pauses_total"),
+        "{text}"
+    );
+    app.cleanup().await;
+}

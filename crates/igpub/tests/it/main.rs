@@ -24,6 +24,7 @@ mod insights_schedule;
 mod media;
 mod publish;
 mod publish_flows;
+mod publish_http;
 mod publish_limits;
 mod publish_support;
 mod store;
