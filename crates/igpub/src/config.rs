@@ -82,6 +82,9 @@ pub struct MediaSettings {
     /// Allow media on private or loopback hosts (local development and the demo only: Meta
     /// could not fetch such media in production).
     pub allow_private_hosts: bool,
+    /// Fix refused images (convert, pad, scale) when a post is created without saying
+    /// `auto_fix` either way.
+    pub auto_fix: bool,
 }
 
 /// Meta's webhook subscription settings.
@@ -165,6 +168,7 @@ impl Default for MediaSettings {
         Self {
             data_dir: PathBuf::from("igpub-data/media"),
             allow_private_hosts: false,
+            auto_fix: false,
         }
     }
 }

@@ -346,6 +346,7 @@ fn demo_settings(
             data_dir: data_dir.media_dir(),
             // The simulator's crawler fetches media from this machine.
             allow_private_hosts: true,
+            auto_fix: false,
         },
         ..Settings::default()
     })

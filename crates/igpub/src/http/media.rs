@@ -424,7 +424,11 @@ pub async fn prepare_post_media(
         state.media.clone(),
         &public_base_url,
     );
-    match media.prepare(post, false, state.store.now()).await {
+    let default_auto_fix = state.settings.media.auto_fix;
+    match media
+        .prepare(post, default_auto_fix, state.store.now())
+        .await
+    {
         Ok(fixes) => Ok(fixes),
         Err(PrepareError::Refused(refusals)) => {
             let message = refusals
