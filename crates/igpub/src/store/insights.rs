@@ -648,17 +648,34 @@ impl InsightsStore for SqlStore {
         integration: IntegrationId,
         media_ids: Option<&[String]>,
     ) -> Result<Vec<StoredMediaMetric>, StoreError> {
-        let rows: Vec<MediaMetricSql> = on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT tenant_id, integration_id, media_id, media_kind, published_at, metric, \
-                 served_by, breakdown_key, breakdown, value, source, fetched_at, raw \
-                 FROM media_metrics WHERE tenant_id = $1 AND integration_id = $2 \
-                 ORDER BY published_at, media_id, metric, served_by, breakdown_key",
-            )
-            .bind(tenant.to_string())
-            .bind(integration.to_string())
-            .fetch_all(pool)
-            .await?
+        const COLUMNS: &str = "SELECT tenant_id, integration_id, media_id, media_kind, \
+             published_at, metric, served_by, breakdown_key, breakdown, value, source, \
+             fetched_at, raw FROM media_metrics WHERE tenant_id = $1 AND integration_id = $2";
+        const ORDER: &str = " ORDER BY published_at, media_id, metric, served_by, breakdown_key";
+        // One post (the API's common case) is read by its key; several are filtered here,
+        // which keeps one SQL text for both backends.
+        let one = match media_ids {
+            Some([only]) => Some(only.as_str()),
+            _ => None,
+        };
+        let rows: Vec<MediaMetricSql> = on_pool!(&self.pool, |pool| match one {
+            Some(media_id) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS} AND media_id = $3{ORDER}"
+                )))
+                .bind(tenant.to_string())
+                .bind(integration.to_string())
+                .bind(media_id)
+                .fetch_all(pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS}{ORDER}")))
+                    .bind(tenant.to_string())
+                    .bind(integration.to_string())
+                    .fetch_all(pool)
+                    .await?
+            }
         });
         let rows: Vec<StoredMediaMetric> = collect(rows)?;
         Ok(match media_ids {

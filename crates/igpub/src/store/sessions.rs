@@ -193,29 +193,15 @@ impl DashboardSessionStore for SqlStore {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    //! On every available backend (PostgreSQL too when `IGPUB_TEST_DATABASE_URL` is set).
 
     use super::*;
-    use crate::store::{ManualClock, Store, TenantStore};
-    use crate::vault::{KeyRing, Vault};
+    use crate::store::SharedStore;
+    use crate::store::testing::for_each_backend;
 
     const TTL: Duration = Duration::from_secs(3600);
 
-    async fn store() -> (SqlStore, ManualClock) {
-        let clock = ManualClock::new(Timestamp::UNIX_EPOCH);
-        let ring = KeyRing::from_setting(&KeyRing::generate_key())
-            .unwrap_or_else(|e| panic!("a key ring: {e}"));
-        let store = SqlStore::open("sqlite::memory:", Vault::new(ring), Arc::new(clock.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("an in-memory store: {e}"));
-        store
-            .migrate()
-            .await
-            .unwrap_or_else(|e| panic!("migrations apply: {e}"));
-        (store, clock)
-    }
-
-    async fn signed_in(store: &SqlStore) -> (Tenant, SecretString, SecretString) {
+    async fn signed_in(store: &SharedStore) -> (Tenant, SecretString, SecretString) {
         let (tenant, key) = store.create_tenant("Acme").await.unwrap();
         let (_, secret) = store
             .open_dashboard_session(key.expose_secret(), TTL)
@@ -225,7 +211,7 @@ mod tests {
         (tenant, key, secret)
     }
 
-    async fn is_live(store: &SqlStore, secret: &SecretString) -> bool {
+    async fn is_live(store: &SharedStore, secret: &SecretString) -> bool {
         store
             .dashboard_session(secret.expose_secret())
             .await
@@ -235,80 +221,104 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_finds_its_tenant_by_the_cookie_secret() {
-        let (store, _) = store().await;
-        let (tenant, _, secret) = signed_in(&store).await;
-        let session = store
-            .dashboard_session(secret.expose_secret())
-            .await
-            .unwrap();
-        assert_eq!(session.map(|s| s.tenant.id), Some(tenant.id));
+        for_each_backend(|backend| async move {
+            let (tenant, _, secret) = signed_in(&backend.store).await;
+            let session = backend
+                .store
+                .dashboard_session(secret.expose_secret())
+                .await
+                .unwrap();
+            assert_eq!(session.map(|s| s.tenant.id), Some(tenant.id));
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn a_wrong_or_malformed_key_does_not_sign_in() {
-        let (store, _) = store().await;
-        store.create_tenant("Acme").await.unwrap();
-        let wrong = format!("igpub_{}", "A".repeat(43));
-        for presented in [wrong.as_str(), "", "igpub_short", "not a key"] {
-            let opened = store.open_dashboard_session(presented, TTL).await.unwrap();
-            assert!(opened.is_none(), "{presented:?} must not sign in");
-        }
+        for_each_backend(|backend| async move {
+            backend.store.create_tenant("Acme").await.unwrap();
+            let wrong = format!("igpub_{}", "A".repeat(43));
+            for presented in [wrong.as_str(), "", "igpub_short", "not a key"] {
+                let opened = backend
+                    .store
+                    .open_dashboard_session(presented, TTL)
+                    .await
+                    .unwrap();
+                assert!(opened.is_none(), "{presented:?} must not sign in");
+            }
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn only_the_hash_of_the_secret_is_stored() {
-        let (store, _) = store().await;
-        let (_, _, secret) = signed_in(&store).await;
-        let stored: Vec<String> = on_pool!(&store.pool, |pool| {
-            sqlx::query_scalar("SELECT token_hash FROM dashboard_sessions")
-                .fetch_all(pool)
+        for_each_backend(|backend| async move {
+            let (_, _, secret) = signed_in(&backend.store).await;
+            let stored = backend
+                .fetch_text("SELECT token_hash FROM dashboard_sessions")
                 .await
-                .unwrap()
-        });
-        assert_eq!(stored, vec![sha256_hex(secret.expose_secret())]);
+                .unwrap();
+            assert_eq!(stored, Some(sha256_hex(secret.expose_secret())));
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn a_session_ends_when_it_expires() {
-        let (store, clock) = store().await;
-        let (_, _, secret) = signed_in(&store).await;
-        clock.advance(TTL - Duration::from_secs(1));
-        assert!(is_live(&store, &secret).await);
-        clock.advance(Duration::from_secs(1));
-        assert!(!is_live(&store, &secret).await);
-        assert_eq!(store.delete_expired_dashboard_sessions().await.unwrap(), 1);
+        for_each_backend(|backend| async move {
+            let (_, _, secret) = signed_in(&backend.store).await;
+            backend.clock.advance(TTL - Duration::from_secs(1));
+            assert!(is_live(&backend.store, &secret).await);
+            backend.clock.advance(Duration::from_secs(1));
+            assert!(!is_live(&backend.store, &secret).await);
+            let deleted = backend
+                .store
+                .delete_expired_dashboard_sessions()
+                .await
+                .unwrap();
+            assert_eq!(deleted, 1);
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn revoking_the_api_key_ends_its_sessions() {
-        let (store, _) = store().await;
-        let (tenant, _, secret) = signed_in(&store).await;
-        let session = store
-            .dashboard_session(secret.expose_secret())
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("signed in"));
-        store
-            .revoke_api_key(tenant.id, session.api_key_id)
-            .await
-            .unwrap();
-        assert!(!is_live(&store, &secret).await);
+        for_each_backend(|backend| async move {
+            let (tenant, _, secret) = signed_in(&backend.store).await;
+            let session = backend
+                .store
+                .dashboard_session(secret.expose_secret())
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("signed in"));
+            backend
+                .store
+                .revoke_api_key(tenant.id, session.api_key_id)
+                .await
+                .unwrap();
+            assert!(!is_live(&backend.store, &secret).await);
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn signing_out_ends_the_session_and_only_that_one() {
-        let (store, _) = store().await;
-        let (_, key, first) = signed_in(&store).await;
-        let (_, second) = store
-            .open_dashboard_session(key.expose_secret(), TTL)
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("a second sign-in"));
-        store
-            .close_dashboard_session(first.expose_secret())
-            .await
-            .unwrap();
-        assert!(!is_live(&store, &first).await);
-        assert!(is_live(&store, &second).await);
+        for_each_backend(|backend| async move {
+            let (_, key, first) = signed_in(&backend.store).await;
+            let (_, second) = backend
+                .store
+                .open_dashboard_session(key.expose_secret(), TTL)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("a second sign-in"));
+            backend
+                .store
+                .close_dashboard_session(first.expose_secret())
+                .await
+                .unwrap();
+            assert!(!is_live(&backend.store, &first).await);
+            assert!(is_live(&backend.store, &second).await);
+        })
+        .await;
     }
 }
