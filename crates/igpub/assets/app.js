@@ -194,6 +194,12 @@
     if (list) mediaChanged(list);
   });
 
+  // The same files can be picked again after an upload.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (source && source.id === "upload-file") source.value = "";
+  });
+
   rememberZone();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { setUp(document); });

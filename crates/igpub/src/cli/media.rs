@@ -1,7 +1,7 @@
 //! `igpub media upload FILE`: host a file in the built-in media store for a tenant (as
 //! `POST /v1/media` does) and print its record, whose `url` a post can use.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -11,10 +11,10 @@ use jiff::SignedDuration;
 
 use super::GlobalArgs;
 use crate::media::fix::FixOptions;
-use crate::media::hosting::MediaKind;
+use crate::media::hosting::{MediaKind, MediaStorage};
 use crate::media::preflight::MediaRole;
 use crate::media::upload::{MAX_UPLOAD_BYTES, upload};
-use crate::store::TenantId;
+use crate::store::{MediaUpload, Store, TenantId};
 
 /// How long an uploaded file is kept before a post extends it.
 const KEEP_UPLOADS: SignedDuration = SignedDuration::from_hours(24 * 30);
@@ -85,7 +85,33 @@ pub async fn run(global: &GlobalArgs, args: MediaArgs) -> anyhow::Result<ExitCod
         file,
     } = args.command;
     let settings = global.settings()?;
-    let size = tokio::fs::metadata(&file)
+    let store = global.open_store_with(&settings).await?;
+    let storage = crate::startup::media_storage(&settings).await?;
+    let record = upload_file(
+        store.as_ref(),
+        &storage,
+        tenant,
+        &file,
+        role.map(RoleArg::role),
+        auto_fix,
+    )
+    .await;
+    store.close().await;
+    println!("{}", serde_json::to_string_pretty(&record?)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Hosts `file` for `tenant` in `storage` and records the upload in `store`; `role` defaults
+/// by the file's kind (feed image or reel).
+pub async fn upload_file(
+    store: &dyn Store,
+    storage: &dyn MediaStorage,
+    tenant: TenantId,
+    file: &Path,
+    role: Option<MediaRole>,
+    auto_fix: bool,
+) -> anyhow::Result<MediaUpload> {
+    let size = tokio::fs::metadata(file)
         .await
         .with_context(|| format!("{}: cannot read it", file.display()))?
         .len();
@@ -95,36 +121,28 @@ pub async fn run(global: &GlobalArgs, args: MediaArgs) -> anyhow::Result<ExitCod
         file.display()
     );
     let content = Bytes::from(
-        tokio::fs::read(&file)
+        tokio::fs::read(file)
             .await
             .with_context(|| format!("{}: cannot read it", file.display()))?,
     );
     let kind = MediaKind::detect(&content)
         .with_context(|| format!("{}: not a JPEG, PNG, WebP, MP4 or MOV file", file.display()))?;
-    let role = role.map_or(
-        if kind.is_video() {
-            MediaRole::Reel
-        } else {
-            MediaRole::FeedImage
-        },
-        RoleArg::role,
-    );
-    let store = global.open_store_with(&settings).await?;
+    let role = role.unwrap_or(if kind.is_video() {
+        MediaRole::Reel
+    } else {
+        MediaRole::FeedImage
+    });
     store
         .get_tenant(tenant)
         .await
         .with_context(|| format!("--tenant {tenant}"))?;
-    let storage = crate::startup::media_storage(&settings).await?;
     let now = store.now();
     let keep_until = now.saturating_add(KEEP_UPLOADS).unwrap_or(now);
     let fix = auto_fix.then(FixOptions::default);
-    let hosted = upload(&storage, content, role, fix.as_ref(), keep_until)
+    let hosted = upload(storage, content, role, fix.as_ref(), keep_until)
         .await
         .with_context(|| format!("{}: cannot host it", file.display()))?;
-    let record = store
+    Ok(store
         .insert_media_upload(tenant, crate::http::media::upload_record(&hosted))
-        .await?;
-    println!("{}", serde_json::to_string_pretty(&record)?);
-    store.close().await;
-    Ok(ExitCode::SUCCESS)
+        .await?)
 }

@@ -230,3 +230,44 @@ async fn a_wide_png_with_auto_fix_is_converted_padded_hosted_and_published() {
         app.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn igpub_media_upload_hosts_a_file_for_the_tenant_and_lists_it() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("tempdir: {error}"));
+    let file = dir.path().join("wide.png");
+    std::fs::write(&file, picture(900, 300, ImageFormat::Png))
+        .unwrap_or_else(|error| panic!("write: {error}"));
+    let storage = igpub::startup::media_storage(&app.settings)
+        .await
+        .unwrap_or_else(|error| panic!("storage: {error}"));
+    let record = igpub::cli::media::upload_file(
+        app.store.as_ref(),
+        &storage,
+        app.tenant.id,
+        &file,
+        None,
+        true,
+    )
+    .await
+    .unwrap_or_else(|error| panic!("upload: {error}"));
+    assert_eq!(record.kind, "jpg");
+    assert!(record.url.starts_with(&format!("{}/media/", app.address)));
+    let listed = json_of(app.get("/v1/media").await, StatusCode::OK).await;
+    assert_eq!(listed["media"][0]["id"], json!(record.id.to_string()));
+    let served = send(reqwest::Client::new().get(&record.url)).await;
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+
+    let unknown = igpub::cli::media::upload_file(
+        app.store.as_ref(),
+        &storage,
+        igpub::store::TenantId::generate(),
+        &file,
+        None,
+        false,
+    )
+    .await
+    .expect_err("no such tenant");
+    assert!(format!("{unknown:#}").contains("--tenant"), "{unknown:#}");
+    app.cleanup().await;
+}

@@ -3,7 +3,7 @@
 //! Each session has its own token, derived from the session secret by a one-way hash (so the
 //! token in a page reveals nothing about the cookie, and nothing needs storing). Forms carry it
 //! in a hidden `_csrf` field; htmx requests carry it in the `X-CSRF-Token` header, which the
-//! layout sets for the whole page. `require_token` checks one of them on every request that
+//! layout sets for the whole page. A middleware checks one of them on every request that
 //! changes something, before any handler runs. The sign-in form, which comes before any session,
 //! is checked by the sign-in handler with a double-submit cookie instead.
 

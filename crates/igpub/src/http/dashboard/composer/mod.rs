@@ -2,8 +2,8 @@
 //! media by URL or upload and order it, add alt text and a reel's options, choose when, and see
 //! every broken rule and each media item's pre-flight result while typing.
 //!
-//! Nothing is checked here: the form becomes the API's post JSON (`form`) and goes through
-//! [`crate::publish::Posts`] and the media pre-flight, exactly like `POST /v1/posts`.
+//! Nothing is checked here: the form becomes the API's post JSON ([`ComposerForm`]) and goes
+//! through [`crate::publish::Posts`] and the media pre-flight, exactly like `POST /v1/posts`.
 
 mod counters;
 mod form;
