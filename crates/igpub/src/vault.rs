@@ -1,7 +1,7 @@
 //! Token encryption at rest: versioned AES-256-GCM envelopes and a key ring.
 //!
-//! Every secret igpub keeps for a tenant (Page access tokens, a tenant's own Meta app secret)
-//! is sealed into an [`Envelope`] before it reaches the database:
+//! Every secret igpub keeps for a tenant (Page access tokens, a tenant's own Meta app secret,
+//! outbound webhook signing secrets, the user token of a connect session in progress) is sealed into an [`Envelope`] before it reaches the database:
 //!
 //! ```text
 //! bytes: [version = 1][key id: 8 bytes][nonce: 12 bytes][ciphertext + 16-byte tag]

@@ -87,7 +87,7 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Create and list tenants; a new tenant's API key is printed once.
     Tenant(tenant::TenantArgs),
-    /// Generate encryption keys, or re-encrypt stored tokens under the active key.
+    /// Generate encryption keys, or re-encrypt every stored secret under the active key.
     Keys(keys::KeysArgs),
     /// List, verify and disconnect connected Instagram accounts.
     Integrations(integrations::IntegrationsArgs),

@@ -42,7 +42,9 @@ impl ConnectSessionId {
         self.0
     }
 
-    fn from_column(column: &'static str, text: &str) -> Result<Self, StoreError> {
+    /// Parses an id read back from the database; a bad value means a corrupt row (also used
+    /// by key rotation, which reseals the token bound to this id).
+    pub(super) fn from_column(column: &'static str, text: &str) -> Result<Self, StoreError> {
         text.parse().map_err(|_| StoreError::Corrupt {
             table: TABLE,
             column,

@@ -11,7 +11,8 @@
 //!
 //! Every query about a tenant's data is scoped by its [`TenantId`]: another tenant's record
 //! answers [`StoreError::NotFound`], exactly like a record that never existed. Secrets (Page
-//! tokens, a tenant's Meta app secret) are sealed by the [`Vault`] before they reach SQL, and
+//! tokens, a tenant's Meta app secret, webhook signing secrets, connect sessions' user tokens)
+//! are sealed by the [`Vault`] before they reach SQL, and
 //! API keys and OAuth states are kept only as SHA-256 hashes.
 //!
 //! ```
@@ -90,6 +91,7 @@ pub use posts::{
     PostState, PostStore, TenantChange,
 };
 pub use queue::{Pause, QueueStore, Step, WAKEUP_CHANNEL, local_wakeup};
+pub use rotation::{KindRotation, SecretKind};
 pub use sessions::{DashboardSession, DashboardSessionStore};
 pub use stats::StatsStore;
 pub use tenants::{MetaAppOverride, Tenant};
@@ -183,12 +185,14 @@ impl Readiness {
 }
 
 /// The outcome of one [`Store::rotate_tokens`] batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RotationReport {
     /// Secrets re-encrypted under the active key by this batch.
     pub re_encrypted: u64,
     /// Secrets still sealed under another key; run again until this is 0.
     pub remaining: u64,
+    /// The same counts for each kind of secret, in [`SecretKind::ALL`] order.
+    pub kinds: Vec<KindRotation>,
 }
 
 /// Which tenants a listing covers.
@@ -276,8 +280,9 @@ pub trait Store:
     /// graceful shutdown). Every later call fails.
     async fn close(&self);
 
-    /// Re-encrypts up to `batch_size` secrets sealed under a key other than the active one
-    /// (integration tokens first, then tenants' Meta app secrets).
+    /// Re-encrypts up to `batch_size` secrets sealed under a key other than the active one:
+    /// every vault-sealed column, in [`SecretKind::ALL`] order (integration tokens, tenants'
+    /// Meta app secrets, webhook signing secrets, connect session tokens).
     ///
     /// Each secret is replaced in its own statement, only if it did not change meanwhile, so the
     /// operation can be interrupted and simply run again (`igpub keys rotate` loops until

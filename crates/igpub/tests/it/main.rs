@@ -21,6 +21,7 @@ mod insights_api;
 mod insights_cli;
 mod insights_pull;
 mod insights_schedule;
+mod key_rotation;
 mod media;
 mod publish;
 mod publish_flows;

@@ -960,13 +960,10 @@ async fn rotation_re_encrypts_every_secret_under_the_active_key_in_resumable_bat
             .unwrap();
         assert_eq!(token.expose_secret(), "token-1");
 
-        let report = |re_encrypted, remaining| RotationReport {
-            re_encrypted,
-            remaining,
-        };
-        assert_eq!(rotating.rotate_tokens(4).await.unwrap(), report(4, 2));
-        assert_eq!(rotating.rotate_tokens(4).await.unwrap(), report(2, 0));
-        assert_eq!(rotating.rotate_tokens(4).await.unwrap(), report(0, 0));
+        let totals = |report: RotationReport| (report.re_encrypted, report.remaining);
+        assert_eq!(totals(rotating.rotate_tokens(4).await.unwrap()), (4, 2));
+        assert_eq!(totals(rotating.rotate_tokens(4).await.unwrap()), (2, 0));
+        assert_eq!(totals(rotating.rotate_tokens(4).await.unwrap()), (0, 0));
 
         // Nothing needs the old key any more.
         let new_only = backend.reopen(vault_of(&new_key)).await.unwrap();
