@@ -195,12 +195,13 @@ impl Preflight {
             );
         }
         if fetched.redirects > 0 {
-            // graph-api.md §10: Meta's crawler may fail on URLs that redirect.
-            findings.warning(
+            // graph-api.md §10: Meta's crawler fails on URLs that redirect. They are followed
+            // (within the bound) only to name the URL to give instead.
+            findings.error(
                 Rule::Redirects,
                 Some(fetched.redirects.to_string()),
                 format!(
-                    "the URL redirects {} time(s) to {}; Meta's crawler may refuse redirects (9004/2207052), so give the final URL",
+                    "the URL redirects {} time(s) to {}; Meta's crawler does not follow redirects (9004/2207052), so give the final URL",
                     fetched.redirects, fetched.final_url
                 ),
             );

@@ -64,7 +64,7 @@ pub enum Rule {
     UrlShape,
     /// The host (or a redirect's host) must resolve only to public addresses.
     PublicHost,
-    /// Redirects: bounded, and better avoided.
+    /// Redirects: Meta's crawler does not follow them (graph-api.md §10).
     Redirects,
     /// The fetch must complete (connect, time, answer).
     Fetch,

@@ -326,7 +326,7 @@ async fn an_answer_behind_a_login_or_missing_is_refused() {
 }
 
 #[tokio::test]
-async fn redirects_are_followed_with_a_warning_up_to_the_bound() {
+async fn a_redirect_is_refused_naming_the_final_url_and_loops_stop_at_the_bound() {
     let server = TestServer::start().await;
     let target = server.file("/final.jpg", "image/jpeg", jpeg(1080, 1080));
     let once = server.route(
@@ -337,8 +337,12 @@ async fn redirects_are_followed_with_a_warning_up_to_the_bound() {
     );
     let preflight = local_preflight();
     let report = check(&preflight, 1, &once, MediaRole::FeedImage).await;
-    assert_eq!(errors(&report), vec![]);
-    assert_eq!(warnings(&report), vec![Rule::Redirects]);
+    assert_eq!(errors(&report), vec![Rule::Redirects]);
+    assert!(
+        report.problems[0].message.contains(target.as_str()),
+        "{}",
+        report.problems[0].message
+    );
     assert_eq!(report.facts.final_url.as_deref(), Some(target.as_str()));
     // A loop never ends: the bound stops it.
     server.route(
