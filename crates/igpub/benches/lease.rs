@@ -53,6 +53,7 @@ async fn store_with_due_posts(backend: igpub::store::Backend) -> (TestBackend, S
             panic!("a post is a JSON object")
         };
         let request = CreatePost {
+            auto_fix: None,
             integration_id: integration.id,
             post,
         };

@@ -307,6 +307,7 @@ fn image_post(
     );
     post.insert("publish_at".into(), publish_at.to_string().into());
     CreatePost {
+        auto_fix: None,
         integration_id: integration,
         post,
     }

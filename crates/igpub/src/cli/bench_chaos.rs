@@ -303,6 +303,7 @@ async fn insert_posts(
             serde_json::json!([{"url": format!("https://cdn.example.com/chaos/{index}.jpg")}]),
         );
         let request = CreatePost {
+            auto_fix: None,
             integration_id: *integration,
             post,
         };

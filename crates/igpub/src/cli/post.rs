@@ -166,6 +166,7 @@ async fn command(
     match command {
         PostCommand::Create(create) => {
             let request = CreatePost {
+                auto_fix: None,
                 integration_id: create.integration,
                 post: create.post()?,
             };

@@ -132,6 +132,7 @@ pub fn example_posts(
 
 fn create(account: &Integration, post: serde_json::Value) -> CreatePost {
     CreatePost {
+        auto_fix: None,
         integration_id: account.id,
         post: match post {
             serde_json::Value::Object(map) => map,

@@ -38,7 +38,10 @@ pub fn routes() -> Router<AppState> {
 
 /// The OpenAPI description of this module, for the service's document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(account_insights, top_posts, post_insights))]
+#[openapi(
+    paths(account_insights, top_posts, post_insights),
+    components(schemas(Format))
+)]
 pub struct InsightsApi;
 
 /// `json` (default) or `csv`.
@@ -172,7 +175,10 @@ fn rendered(
     tag = "insights",
     params(("id" = String, Path, description = "The integration"), AccountInsightsQuery),
     responses(
-        (status = 200, description = "The report (JSON, or CSV with `format=csv`)", body = serde_json::Value),
+        (status = 200, description = "The report (JSON, or CSV with `format=csv`)", content(
+            (serde_json::Value = "application/json"),
+            (String = "text/csv")
+        )),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 404, description = "No such integration for this tenant", body = ErrorBody),
         (status = 422, description = "A bad date, range or metric (the message lists the valid metrics)", body = ErrorBody),
@@ -237,7 +243,10 @@ pub async fn account_insights(
     tag = "insights",
     params(("id" = String, Path, description = "The integration"), PostInsightsQuery),
     responses(
-        (status = 200, description = "The per-post report (JSON, or CSV with `format=csv`)", body = serde_json::Value),
+        (status = 200, description = "The per-post report (JSON, or CSV with `format=csv`)", content(
+            (serde_json::Value = "application/json"),
+            (String = "text/csv")
+        )),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 404, description = "No such integration for this tenant", body = ErrorBody),
         (status = 422, description = "`top_by` is not one of the columns", body = ErrorBody),
@@ -283,7 +292,10 @@ pub async fn top_posts(
     tag = "insights",
     params(("id" = String, Path, description = "The post"), PostInsightsQuery),
     responses(
-        (status = 200, description = "The post's metrics (JSON, or CSV with `format=csv`)", body = serde_json::Value),
+        (status = 200, description = "The post's metrics (JSON, or CSV with `format=csv`)", content(
+            (serde_json::Value = "application/json"),
+            (String = "text/csv")
+        )),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 404, description = "No such post for this tenant", body = ErrorBody),
         (status = 409, description = "The post is not published yet", body = ErrorBody),

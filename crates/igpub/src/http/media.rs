@@ -424,11 +424,8 @@ pub async fn prepare_post_media(
         state.media.clone(),
         &public_base_url,
     );
-    let default_auto_fix = state.settings.media.auto_fix;
-    match media
-        .prepare(post, default_auto_fix, state.store.now())
-        .await
-    {
+    let auto_fix = request.auto_fix.unwrap_or(state.settings.media.auto_fix);
+    match media.prepare(post, auto_fix, state.store.now()).await {
         Ok(fixes) => Ok(fixes),
         Err(PrepareError::Refused(refusals)) => {
             let message = refusals

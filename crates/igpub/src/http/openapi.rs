@@ -111,4 +111,51 @@ mod tests {
             }
         }
     }
+
+    /// Every `$ref` in `value`, wherever it sits.
+    fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("$ref", serde_json::Value::String(target)) => found.push(target.clone()),
+                        _ => references(inner, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                items.iter().for_each(|item| references(item, found));
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_schema_reference_resolves_so_clients_and_fuzzers_see_the_whole_contract() {
+        let json = serde_json::to_value(document()).unwrap_or_default();
+        let mut found = Vec::new();
+        references(&json, &mut found);
+        assert!(!found.is_empty(), "the document refers to its schemas");
+        let dangling: Vec<&String> = found
+            .iter()
+            .filter(|target| {
+                let name = target.trim_start_matches("#/components/schemas/");
+                json["components"]["schemas"].get(name).is_none()
+            })
+            .collect();
+        assert!(dangling.is_empty(), "undefined schemas: {dangling:?}");
+    }
+
+    #[test]
+    fn a_new_post_is_documented_as_its_integration_the_auto_fix_switch_and_the_post() {
+        let json = serde_json::to_value(document()).unwrap_or_default();
+        let create = json["components"]["schemas"]["CreatePost"].to_string();
+        for part in [
+            "integration_id",
+            "auto_fix",
+            "#/components/schemas/PostInput",
+        ] {
+            assert!(create.contains(part), "{part} is missing from {create}");
+        }
+    }
 }

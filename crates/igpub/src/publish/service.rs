@@ -51,8 +51,13 @@ pub struct CreatePost {
     /// The integration (connected Instagram account) to publish to.
     #[schema(value_type = String)]
     pub integration_id: IntegrationId,
-    /// The post.
+    /// Fix media Meta would refuse (convert, pad, scale) instead of refusing the post; the
+    /// service's `media.auto_fix` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_fix: Option<bool>,
+    /// The post: [`PostInput`]'s fields, kept as given so validation can name every field.
     #[serde(flatten)]
+    #[schema(value_type = crate::domain::PostInput)]
     pub post: serde_json::Map<String, serde_json::Value>,
 }
 

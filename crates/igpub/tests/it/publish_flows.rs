@@ -238,6 +238,7 @@ async fn the_same_idempotency_key_returns_the_same_post_and_another_body_conflic
             .create(
                 harness.tenant,
                 CreatePost {
+                    auto_fix: None,
                     integration_id: harness.integrations[0].id,
                     post: other,
                 },
@@ -272,6 +273,7 @@ async fn an_invalid_post_is_refused_with_every_problem_and_nothing_is_stored() {
             panic!("object")
         };
         let request = CreatePost {
+            auto_fix: None,
             integration_id: harness.integrations[0].id,
             post,
         };

@@ -41,6 +41,7 @@ async fn a_published_post_shows_its_timeline_refuses_cancel_and_counts_in_the_qu
                 .create(
                     app.tenant.id,
                     CreatePost {
+                        auto_fix: None,
                         integration_id: target.id,
                         post,
                     },

@@ -261,6 +261,7 @@ fn integration_of(form: &ComposerForm) -> Result<IntegrationId, Problems> {
 
 fn create_request(form: &ComposerForm, integration: IntegrationId) -> CreatePost {
     CreatePost {
+        auto_fix: None,
         integration_id: integration,
         post: form.to_post_json(),
     }
