@@ -8,7 +8,7 @@ use tokio::io::AsyncReadExt;
 
 use super::BenchError;
 use crate::config::Settings;
-use crate::publish::{Worker, WorkerConfig};
+use crate::publish::{PollSchedule, Worker, WorkerConfig};
 use crate::startup;
 
 /// How a worker waits for its containers (graph-api.md §2.6).
@@ -32,9 +32,17 @@ impl PollStrategy {
         match self {
             PollStrategy::Adaptive => {}
             PollStrategy::Fixed3s => {
-                config.first_poll_image = SEED_POLL_INTERVAL;
-                config.poll_backoff = 1.0;
-                config.max_poll_interval = SEED_POLL_INTERVAL;
+                // Every read 3 s after the last, nothing learned, and the permalink read as a
+                // call of its own: the seed's 5 calls per image post.
+                config.poll = PollSchedule {
+                    first_image: SEED_POLL_INTERVAL,
+                    first_video: SEED_POLL_INTERVAL,
+                    follow_up_share: 1.0,
+                    min_interval: SEED_POLL_INTERVAL,
+                    max_interval: SEED_POLL_INTERVAL,
+                    learn: false,
+                };
+                config.permalink_in_publish_batch = false;
             }
         }
     }
@@ -95,16 +103,25 @@ mod tests {
     fn fixed_polling_waits_three_seconds_every_time() {
         let mut config = WorkerConfig::default();
         PollStrategy::Fixed3s.apply(&mut config);
-        assert_eq!(config.first_poll_image, SEED_POLL_INTERVAL);
-        assert_eq!(config.max_poll_interval, SEED_POLL_INTERVAL);
-        assert_eq!(config.poll_backoff, 1.0);
+        assert_eq!(config.poll.first_image, SEED_POLL_INTERVAL);
+        assert_eq!(
+            config.poll.follow_up(Duration::from_millis(10)),
+            SEED_POLL_INTERVAL
+        );
+        assert_eq!(
+            config.poll.follow_up(Duration::from_secs(60)),
+            SEED_POLL_INTERVAL
+        );
+        assert!(!config.poll.learn);
+        assert!(!config.permalink_in_publish_batch);
     }
 
     #[test]
     fn adaptive_polling_keeps_the_worker_defaults() {
         let mut config = WorkerConfig::default();
-        let before = (config.first_poll_image, config.poll_backoff);
+        let before = config.poll;
         PollStrategy::Adaptive.apply(&mut config);
-        assert_eq!((config.first_poll_image, config.poll_backoff), before);
+        assert_eq!(config.poll, before);
+        assert!(config.permalink_in_publish_batch);
     }
 }

@@ -10,7 +10,6 @@ use igpub_graph::{
     AccessToken, BatchRequest, ContainerId, ContainerStatus, GraphClient, GraphError,
     MAX_BATCH_REQUESTS, MAX_IDS_PER_REQUEST, appsecret_proof, container_statuses_request,
 };
-use parking_lot::Mutex;
 use secrecy::SecretString;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -295,78 +294,9 @@ async fn send(client: GraphClient, app_secret: Option<SecretString>, groups: Vec
     }
 }
 
-/// Processing times learned from recent containers: the next first poll is due at the median.
-#[derive(Debug)]
-pub struct ProcessingTimes {
-    image: Mutex<VecDeque<Duration>>,
-    video: Mutex<VecDeque<Duration>>,
-    initial_image: Duration,
-    initial_video: Duration,
-}
-
-/// Samples kept per kind.
-const SAMPLES: usize = 21;
-
-impl ProcessingTimes {
-    /// Starts from these guesses until containers have been seen.
-    pub fn new(initial_image: Duration, initial_video: Duration) -> Self {
-        Self {
-            image: Mutex::new(VecDeque::new()),
-            video: Mutex::new(VecDeque::new()),
-            initial_image,
-            initial_video,
-        }
-    }
-
-    fn samples(&self, video: bool) -> &Mutex<VecDeque<Duration>> {
-        if video { &self.video } else { &self.image }
-    }
-
-    /// The moving median for this kind.
-    pub fn expected(&self, video: bool) -> Duration {
-        let samples = self.samples(video).lock();
-        if samples.is_empty() {
-            return if video {
-                self.initial_video
-            } else {
-                self.initial_image
-            };
-        }
-        let mut sorted: Vec<Duration> = samples.iter().copied().collect();
-        sorted.sort_unstable();
-        sorted.get(sorted.len() / 2).copied().unwrap_or_default()
-    }
-
-    /// Records that a container read FINISHED `seen_after` its creation; `first_poll` says
-    /// whether that was the first poll (then it may have finished earlier: nudge lower).
-    pub fn record(&self, video: bool, seen_after: Duration, first_poll: bool) {
-        let sample = if first_poll {
-            seen_after.mul_f64(0.9)
-        } else {
-            seen_after
-        };
-        let mut samples = self.samples(video).lock();
-        if samples.len() == SAMPLES {
-            samples.pop_front();
-        }
-        samples.push_back(sample);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_first_poll_follows_the_median_of_recent_processing_times() {
-        let times = ProcessingTimes::new(Duration::from_secs(1), Duration::from_secs(10));
-        assert_eq!(times.expected(false), Duration::from_secs(1));
-        for ms in [100, 300, 200] {
-            times.record(false, Duration::from_millis(ms), false);
-        }
-        assert_eq!(times.expected(false), Duration::from_millis(200));
-        assert_eq!(times.expected(true), Duration::from_secs(10));
-    }
 
     fn job(token: &str, ids: &[&str]) -> Job {
         let (reply, _answer) = oneshot::channel();
@@ -412,12 +342,5 @@ mod tests {
                 .iter()
                 .all(|group| group.ids().len() <= MAX_IDS_PER_REQUEST)
         );
-    }
-
-    #[test]
-    fn a_container_finished_at_the_first_poll_pulls_the_median_down() {
-        let times = ProcessingTimes::new(Duration::from_secs(1), Duration::from_secs(10));
-        times.record(false, Duration::from_millis(1000), true);
-        assert!(times.expected(false) < Duration::from_millis(1000));
     }
 }

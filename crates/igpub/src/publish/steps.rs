@@ -392,10 +392,13 @@ impl Core {
         let created_at = progress
             .containers_created_at
             .unwrap_or_else(|| self.store.now());
-        let expected = self.processing.expected(video);
-        let mut interval = expected
-            .saturating_sub(self.elapsed_since(created_at))
-            .max(Duration::from_millis(5));
+        // While no container of this kind has been seen finishing, one post probes (polled
+        // closely) and the others wait for what it learns instead of polling blind.
+        let _probe = self.processing.probe_or_wait(video).await;
+        let mut interval = self
+            .processing
+            .expected(video)
+            .saturating_sub(self.elapsed_since(created_at));
         let mut first_poll = true;
         let mut failures = 0u32;
         loop {
@@ -411,8 +414,11 @@ impl Core {
                 Ok(statuses) => statuses,
                 Err(error) => match classify(&error, failures) {
                     ErrorClass::Transient { .. } if failures < self.config.retry.max_attempts => {
+                        interval = self.config.retry.delay(
+                            failures,
+                            self.config.poll.follow_up(self.elapsed_since(created_at)),
+                        );
                         failures += 1;
-                        interval = self.next_interval(interval);
                         continue;
                     }
                     _ => {
@@ -480,7 +486,7 @@ impl Core {
                             .await;
                     }
                     first_poll = false;
-                    interval = self.next_interval(interval);
+                    interval = self.config.poll.follow_up(self.elapsed_since(created_at));
                 }
             }
         }
@@ -488,18 +494,6 @@ impl Core {
 
     fn elapsed_since(&self, at: jiff::Timestamp) -> Duration {
         Duration::try_from(self.store.now().duration_since(at)).unwrap_or_default()
-    }
-
-    fn next_interval(&self, current: Duration) -> Duration {
-        let factor = if self.config.poll_backoff.is_finite() && self.config.poll_backoff >= 1.0 {
-            self.config.poll_backoff
-        } else {
-            1.0
-        };
-        current
-            .mul_f64(factor)
-            .max(Duration::from_millis(10))
-            .min(self.config.max_poll_interval)
     }
 
     /// Pause, expiry and quota gates, then `media_publish` with the state saved before and after.
@@ -561,8 +555,12 @@ impl Core {
             .await?;
         bump(&self.metrics.publish_calls);
         let ig = IgUserId::new(&post.ig_user_id);
-        // The batch's own token and proof cover both of its parts (graph-api.md §5.4, §9.1).
-        let outcome = client.publish_and_fetch(&ig, &container).await;
+        let outcome = if self.config.permalink_in_publish_batch {
+            // The batch's own token and proof cover both of its parts (graph-api.md §5.4, §9.1).
+            client.publish_and_fetch(&ig, &container).await
+        } else {
+            publish_then_fetch(&client, &ig, &container).await
+        };
         let result = match outcome {
             Ok(published) => {
                 let permalink = published.media.as_ref().and_then(|m| m.permalink.clone());
@@ -1043,6 +1041,25 @@ impl Core {
         self.save(post, from, step).await?;
         Ok(Flow::Stop)
     }
+}
+
+/// `media_publish`, then the media read as a call of its own: the seed's way, kept for the
+/// baseline of `igpub bench publish --poll-strategy fixed-3s`. The read is best effort, as in
+/// `publish_and_fetch`.
+async fn publish_then_fetch(
+    client: &AuthedClient,
+    ig: &IgUserId,
+    container: &ContainerId,
+) -> Result<igpub_graph::PublishedMedia, GraphError> {
+    let media_id = client.publish_container(ig, container).await?;
+    let media = match client.media(&media_id).await {
+        Ok(media) => Some(media),
+        Err(error) => {
+            tracing::warn!(%media_id, %error, "published, but reading the media failed");
+            None
+        }
+    };
+    Ok(igpub_graph::PublishedMedia { media_id, media })
 }
 
 /// Creates carousel children, a bounded number at once; each result keeps its item index.

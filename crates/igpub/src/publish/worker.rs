@@ -18,7 +18,8 @@ use tokio::task::JoinSet;
 use super::backoff::RetryPolicy;
 use super::metrics::{WorkerMetrics, bump};
 use super::pauses::{PauseBook, UsagePolicy};
-use super::poller::{ContainerPoller, ProcessingTimes};
+use super::poller::ContainerPoller;
+use super::processing_times::{PollSchedule, ProcessingTimes};
 use super::quota::{QuotaGate, QuotaSettings};
 use crate::media::preflight::Preflight;
 use crate::store::{
@@ -40,14 +41,12 @@ pub struct WorkerConfig {
     pub retry: RetryPolicy,
     /// New containers after ERROR or EXPIRED, at most this many times.
     pub max_container_rounds: u32,
-    /// First poll before any processing time was learned: images.
-    pub first_poll_image: Duration,
-    /// First poll before any processing time was learned: videos.
-    pub first_poll_video: Duration,
-    /// Growth of the wait between polls of one container.
-    pub poll_backoff: f64,
-    /// Longest wait between polls.
-    pub max_poll_interval: Duration,
+    /// When containers are read: first at the learned processing time, then at a share of
+    /// the time spent so far.
+    pub poll: PollSchedule,
+    /// Read the permalink in the same batch as `media_publish` (graph-api.md §9.1); off only
+    /// for the seed-style baseline, which reads it in a call of its own.
+    pub permalink_in_publish_batch: bool,
     /// Give up on a container still processing after this long (new containers are made).
     pub processing_deadline: Duration,
     /// The quota gate.
@@ -79,10 +78,16 @@ impl Default for WorkerConfig {
             idle_recheck: Duration::from_secs(1),
             retry: RetryPolicy::default(),
             max_container_rounds: 3,
-            first_poll_image: Duration::from_millis(1500),
-            first_poll_video: Duration::from_secs(15),
-            poll_backoff: 1.5,
-            max_poll_interval: Duration::from_secs(60),
+            poll: PollSchedule {
+                // Images are usually ready at once, videos take seconds to minutes (§10).
+                first_image: Duration::from_millis(1500),
+                first_video: Duration::from_secs(15),
+                follow_up_share: 0.1,
+                min_interval: Duration::from_millis(100),
+                max_interval: Duration::from_secs(60),
+                learn: true,
+            },
+            permalink_in_publish_batch: true,
             processing_deadline: Duration::from_secs(20 * 60),
             quota: QuotaSettings::default(),
             usage: UsagePolicy::default(),
@@ -197,7 +202,7 @@ impl Worker {
         let core = Core {
             poller: ContainerPoller::spawn(graph.clone(), config.app_secret.clone()),
             quota: QuotaGate::new(config.quota.clone()),
-            processing: ProcessingTimes::new(config.first_poll_image, config.first_poll_video),
+            processing: ProcessingTimes::new(&config.poll),
             metrics: Arc::default(),
             tokens: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),

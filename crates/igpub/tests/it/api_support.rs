@@ -69,10 +69,11 @@ pub fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
 pub fn worker(app: &TestApp) -> Worker {
     let config = WorkerConfig {
         idle_recheck: Duration::from_millis(50),
-        first_poll_image: Duration::from_millis(20),
-        first_poll_video: Duration::from_millis(40),
-        max_poll_interval: Duration::from_millis(100),
         ..igpub::background::worker_config(&app.settings)
+    };
+    let config = WorkerConfig {
+        poll: crate::publish_support::fast_polls(&config.poll),
+        ..config
     };
     Worker::new(
         app.store.clone(),

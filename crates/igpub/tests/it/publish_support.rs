@@ -88,6 +88,7 @@ impl Harness {
             panic!("a post is a JSON object")
         };
         let request = CreatePost {
+            auto_fix: None,
             integration_id: self.integrations[index].id,
             post,
         };
@@ -159,10 +160,19 @@ pub fn fast_config() -> WorkerConfig {
             cap: Duration::from_millis(50),
             max_attempts: 4,
         },
-        first_poll_image: Duration::from_millis(20),
-        first_poll_video: Duration::from_millis(40),
-        max_poll_interval: Duration::from_millis(100),
+        poll: fast_polls(&WorkerConfig::default().poll),
         ..WorkerConfig::default()
+    }
+}
+
+/// `poll` with millisecond reads, for tests against an instant simulator.
+pub fn fast_polls(poll: &igpub::publish::PollSchedule) -> igpub::publish::PollSchedule {
+    igpub::publish::PollSchedule {
+        first_image: Duration::from_millis(20),
+        first_video: Duration::from_millis(40),
+        min_interval: Duration::from_millis(10),
+        max_interval: Duration::from_millis(100),
+        ..*poll
     }
 }
 

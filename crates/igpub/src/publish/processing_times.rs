@@ -1,0 +1,285 @@
+//! When to read a container: its first read at the processing time learned from recent
+//! containers of the same kind, and one "probe" container per kind while nothing is learned.
+//!
+//! Polling is where a publisher loses both time and calls (BENCHMARKS.md): a read that comes
+//! too early costs a call, one that comes too late costs latency. A worker that has seen
+//! containers finish reads each new one once, at the median time they took. Before that, only
+//! the first container of a kind is polled closely (the probe); the others wait for the
+//! probe's answer instead of each polling blind, which is what a cold burst of thousands of
+//! posts would otherwise do.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::sync::watch;
+
+/// Samples kept per kind (an odd number, so the median is one of them).
+const SAMPLES: usize = 21;
+
+/// A container that read FINISHED at its first read may have finished earlier: its sample is
+/// this share of the time seen, so the median drifts down until a first read comes too early.
+const FIRST_READ_NUDGE: f64 = 0.95;
+
+/// How a worker spaces the reads of one container.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollSchedule {
+    /// First read before anything is learned: images.
+    pub first_image: Duration,
+    /// First read before anything is learned: videos.
+    pub first_video: Duration,
+    /// After an IN_PROGRESS read, the next one comes after this share of the time the
+    /// container has been processing: close reads while short processing is likely, sparse
+    /// ones for minutes-long videos.
+    pub follow_up_share: f64,
+    /// Shortest wait between two reads of one container.
+    pub min_interval: Duration,
+    /// Longest wait between two reads of one container.
+    pub max_interval: Duration,
+    /// Learn first reads from finished containers (off only for the seed-style baseline).
+    pub learn: bool,
+}
+
+impl PollSchedule {
+    /// The wait after an IN_PROGRESS read of a container processing for `elapsed`.
+    pub fn follow_up(&self, elapsed: Duration) -> Duration {
+        let share = if self.follow_up_share.is_finite() && self.follow_up_share > 0.0 {
+            self.follow_up_share
+        } else {
+            1.0
+        };
+        elapsed
+            .mul_f64(share)
+            .max(self.min_interval)
+            .min(self.max_interval.max(self.min_interval))
+    }
+}
+
+/// What the waiting containers of one kind watch.
+#[derive(Debug, Clone, Copy, Default)]
+struct Learning {
+    samples: usize,
+    probing: bool,
+}
+
+/// One kind's samples and probe.
+#[derive(Debug)]
+struct Kind {
+    samples: Mutex<VecDeque<Duration>>,
+    initial: Duration,
+    learning: watch::Sender<Learning>,
+}
+
+impl Kind {
+    fn new(initial: Duration) -> Self {
+        Self {
+            samples: Mutex::new(VecDeque::new()),
+            initial,
+            learning: watch::Sender::new(Learning::default()),
+        }
+    }
+}
+
+/// Processing times learned from recent containers, per kind (image or video).
+#[derive(Debug)]
+pub struct ProcessingTimes {
+    image: Kind,
+    video: Kind,
+    learn: bool,
+}
+
+/// Held by the one container of a kind polled while nothing is learned; dropping it lets the
+/// waiting containers go on (with a sample, or with a new probe if this one failed).
+#[derive(Debug)]
+pub struct Probe<'a> {
+    learning: &'a watch::Sender<Learning>,
+}
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        self.learning
+            .send_modify(|learning| learning.probing = false);
+    }
+}
+
+impl ProcessingTimes {
+    /// Starts from the schedule's first reads until containers have been seen.
+    pub fn new(schedule: &PollSchedule) -> Self {
+        Self {
+            image: Kind::new(schedule.first_image),
+            video: Kind::new(schedule.first_video),
+            learn: schedule.learn,
+        }
+    }
+
+    fn kind(&self, video: bool) -> &Kind {
+        if video { &self.video } else { &self.image }
+    }
+
+    /// When to read a container of this kind first, after its creation: the median of recent
+    /// samples, or the initial guess.
+    pub fn expected(&self, video: bool) -> Duration {
+        let kind = self.kind(video);
+        let samples = kind.samples.lock();
+        if samples.is_empty() {
+            return kind.initial;
+        }
+        let mut sorted: Vec<Duration> = samples.iter().copied().collect();
+        sorted.sort_unstable();
+        sorted
+            .get(sorted.len() / 2)
+            .copied()
+            .unwrap_or(kind.initial)
+    }
+
+    /// Records that a container read FINISHED `seen_after` its creation; `first_read` says
+    /// whether that was its first read (then it may have finished earlier).
+    pub fn record(&self, video: bool, seen_after: Duration, first_read: bool) {
+        if !self.learn {
+            return;
+        }
+        let sample = if first_read {
+            seen_after.mul_f64(FIRST_READ_NUDGE)
+        } else {
+            seen_after
+        };
+        let kind = self.kind(video);
+        let count = {
+            let mut samples = kind.samples.lock();
+            if samples.len() == SAMPLES {
+                samples.pop_front();
+            }
+            samples.push_back(sample);
+            samples.len()
+        };
+        kind.learning
+            .send_modify(|learning| learning.samples = learning.samples.max(count));
+    }
+
+    /// Before a container's first read: `None` when a processing time is learned (read at
+    /// [`expected`](Self::expected)), or `Some(probe)` when this container is to find it out,
+    /// polled closely. While another container probes, this waits for its answer.
+    pub async fn probe_or_wait(&self, video: bool) -> Option<Probe<'_>> {
+        if !self.learn {
+            return None;
+        }
+        let learning = &self.kind(video).learning;
+        let mut watching = learning.subscribe();
+        loop {
+            let claimed = learning.send_if_modified(|state| {
+                let free = state.samples == 0 && !state.probing;
+                if free {
+                    state.probing = true;
+                }
+                free
+            });
+            if claimed {
+                return Some(Probe { learning });
+            }
+            if learning.borrow().samples > 0 {
+                return None;
+            }
+            // The sender lives as long as `self`, so this ends with a sample or a free probe.
+            if watching
+                .wait_for(|state| state.samples > 0 || !state.probing)
+                .await
+                .is_err()
+            {
+                return None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule() -> PollSchedule {
+        PollSchedule {
+            first_image: Duration::from_secs(1),
+            first_video: Duration::from_secs(10),
+            follow_up_share: 0.1,
+            min_interval: Duration::from_millis(100),
+            max_interval: Duration::from_secs(60),
+            learn: true,
+        }
+    }
+
+    #[test]
+    fn the_first_read_follows_the_median_of_recent_processing_times() {
+        let times = ProcessingTimes::new(&schedule());
+        assert_eq!(times.expected(false), Duration::from_secs(1));
+        for ms in [100, 300, 200] {
+            times.record(false, Duration::from_millis(ms), false);
+        }
+        assert_eq!(times.expected(false), Duration::from_millis(200));
+        assert_eq!(times.expected(true), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_container_finished_at_its_first_read_pulls_the_median_down() {
+        let times = ProcessingTimes::new(&schedule());
+        times.record(false, Duration::from_millis(1000), true);
+        assert!(times.expected(false) < Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn follow_ups_are_a_share_of_the_processing_so_far_within_bounds() {
+        let schedule = schedule();
+        assert_eq!(
+            schedule.follow_up(Duration::from_secs(2)),
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            schedule.follow_up(Duration::from_millis(10)),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            schedule.follow_up(Duration::from_secs(3600)),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn without_learning_nothing_is_recorded() {
+        let times = ProcessingTimes::new(&PollSchedule {
+            learn: false,
+            ..schedule()
+        });
+        times.record(false, Duration::from_millis(50), false);
+        assert_eq!(times.expected(false), Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn one_container_probes_and_the_others_wait_for_its_sample() {
+        let times = ProcessingTimes::new(&schedule());
+        let probe = times.probe_or_wait(false).await;
+        assert!(probe.is_some(), "the first container probes");
+        let waiting = times.probe_or_wait(false);
+        tokio::pin!(waiting);
+        assert!(
+            futures::poll!(waiting.as_mut()).is_pending(),
+            "a second container waits while the first probes"
+        );
+        times.record(false, Duration::from_millis(400), false);
+        assert!(waiting.await.is_none(), "with a sample, nobody probes");
+        drop(probe);
+        assert!(times.probe_or_wait(false).await.is_none());
+        assert!(
+            times.probe_or_wait(true).await.is_some(),
+            "videos learn apart from images"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_probe_that_ends_without_a_sample_hands_probing_to_a_waiting_container() {
+        let times = ProcessingTimes::new(&schedule());
+        let probe = times.probe_or_wait(false).await;
+        let waiting = times.probe_or_wait(false);
+        tokio::pin!(waiting);
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        drop(probe);
+        assert!(waiting.await.is_some(), "the next container probes instead");
+    }
+}
