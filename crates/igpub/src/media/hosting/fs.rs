@@ -189,11 +189,7 @@ impl FsStorage {
                 .map_err(io_error("list objects"))?
             {
                 let name = entry.file_name();
-                let Some(id) = name
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(".json"))
-                    .and_then(|n| MediaId::parse(n).ok())
-                else {
+                let Some(id) = name.to_str().and_then(super::sidecar_media_id) else {
                     continue;
                 };
                 if let Some(object) = self.read_sidecar(&id).await? {
@@ -201,11 +197,7 @@ impl FsStorage {
                 }
             }
         }
-        objects.sort_by(|a, b| {
-            a.created_at
-                .cmp(&b.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        super::in_creation_order(&mut objects);
         Ok(objects)
     }
 

@@ -168,6 +168,22 @@ pub fn parse_file_name(file_name: &str) -> Result<(MediaId, MediaKind), HostingE
     Ok((MediaId::parse(id)?, kind))
 }
 
+/// The media id a metadata sidecar (`<id>.json`) is named after; `None` for any other file.
+fn sidecar_media_id(file_name: &str) -> Option<MediaId> {
+    file_name
+        .strip_suffix(".json")
+        .and_then(|stem| MediaId::parse(stem).ok())
+}
+
+/// Oldest first, the id breaking ties, so every backend lists in the same order.
+fn in_creation_order(objects: &mut [HostedObject]) {
+    objects.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
 /// `{public_base_url}/media/{id}.{ext}`; a base with a path (`https://x.example/igpub/`)
 /// keeps it.
 pub fn public_media_url(public_base_url: &Url, object: &HostedObject) -> Result<Url, HostingError> {

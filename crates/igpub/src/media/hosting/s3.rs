@@ -200,23 +200,14 @@ impl S3Storage {
             .map_err(remote("list media"))?;
         let mut objects = Vec::new();
         for meta in metas {
-            let Some(id) = meta
-                .location
-                .filename()
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(|n| MediaId::parse(n).ok())
-            else {
+            let Some(id) = meta.location.filename().and_then(super::sidecar_media_id) else {
                 continue;
             };
             if let Some(object) = self.read_sidecar(&id).await? {
                 objects.push(object);
             }
         }
-        objects.sort_by(|a, b| {
-            a.created_at
-                .cmp(&b.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        super::in_creation_order(&mut objects);
         Ok(objects)
     }
 
