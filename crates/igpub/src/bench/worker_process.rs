@@ -18,7 +18,7 @@ pub enum PollStrategy {
     /// then growing waits; many containers per request.
     #[default]
     Adaptive,
-    /// The seed platform's habit, kept as the baseline: a poll every 3 s.
+    /// The seed platform's habit, kept as the baseline: a read at once, then every 3 s.
     #[value(name = "fixed-3s")]
     Fixed3s,
 }
@@ -32,11 +32,12 @@ impl PollStrategy {
         match self {
             PollStrategy::Adaptive => {}
             PollStrategy::Fixed3s => {
-                // Every read 3 s after the last, nothing learned, and the permalink read as a
-                // call of its own: the seed's 5 calls per image post.
+                // A read at once, then every 3 s, nothing learned, and the permalink read as a
+                // call of its own: the seed's `waitForContainer` loop and its 5 calls per image
+                // post (create, two reads, publish, permalink).
                 config.poll = PollSchedule {
-                    first_image: SEED_POLL_INTERVAL,
-                    first_video: SEED_POLL_INTERVAL,
+                    first_image: Duration::ZERO,
+                    first_video: Duration::ZERO,
                     follow_up_share: 1.0,
                     min_interval: SEED_POLL_INTERVAL,
                     max_interval: SEED_POLL_INTERVAL,
@@ -103,7 +104,7 @@ mod tests {
     fn fixed_polling_waits_three_seconds_every_time() {
         let mut config = WorkerConfig::default();
         PollStrategy::Fixed3s.apply(&mut config);
-        assert_eq!(config.poll.first_image, SEED_POLL_INTERVAL);
+        assert_eq!(config.poll.first_image, Duration::ZERO);
         assert_eq!(
             config.poll.follow_up(Duration::from_millis(10)),
             SEED_POLL_INTERVAL
