@@ -472,6 +472,15 @@ pub trait PostStore: Send + Sync {
         ig_user_id: &str,
         since: Timestamp,
     ) -> Result<(u32, Option<Timestamp>), StoreError>;
+
+    /// The input JSON of every post whose media must stay reachable: every post still on its
+    /// way (draft, scheduled, held, in work) and every post published after
+    /// `published_after`. Failed and cancelled posts are not included. Across tenants: the
+    /// media garbage collector is the one caller.
+    async fn inputs_needing_media(
+        &self,
+        published_after: Timestamp,
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 /// The columns every post query returns, in [`PostRow`]'s order.
@@ -1073,6 +1082,22 @@ impl PostStore for SqlStore {
             self.notify_due().await;
         }
         Ok(resumed)
+    }
+
+    async fn inputs_needing_media(
+        &self,
+        published_after: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(
+                "SELECT input FROM posts \
+                 WHERE state NOT IN ('published', 'failed', 'cancelled') \
+                 OR (state = 'published' AND (published_at IS NULL OR published_at > $1))",
+            )
+            .bind(published_after.as_millisecond())
+            .fetch_all(pool)
+            .await?
+        }))
     }
 
     async fn published_since(
