@@ -40,9 +40,9 @@ impl std::fmt::Debug for Job {
 }
 
 impl ContainerPoller {
-    /// Starts the poller task; it ends when every handle is dropped. With the app secret,
-    /// containers of different accounts share one batch (each sub-request proves its own
-    /// token); without it, each account's containers go in one `?ids=` read.
+    /// Starts the poller task; it ends when every handle is dropped. Containers of one
+    /// account share one `?ids=` read, and the reads of up to 50 accounts share one batch,
+    /// each carrying its own token (and, with the app secret, its own proof).
     pub fn spawn(client: GraphClient, app_secret: Option<SecretString>) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
         tokio::spawn(run(client, app_secret, receiver));
@@ -108,7 +108,7 @@ async fn run(
                         due.push(job);
                     }
                 }
-                for chunk in batches(groups_of(due), app_secret.is_some()) {
+                for chunk in batches(groups_of(due)) {
                     tokio::spawn(send(client.clone(), app_secret.clone(), chunk));
                 }
             }
@@ -169,12 +169,9 @@ fn groups_of(jobs: Vec<Job>) -> Vec<Group> {
     groups
 }
 
-/// What one round trip carries: one group, or (when sub-requests can prove their own tokens)
-/// up to 50 groups of different accounts in one batch.
-fn batches(groups: Vec<Group>, across_accounts: bool) -> Vec<Vec<Group>> {
-    if !across_accounts {
-        return groups.into_iter().map(|group| vec![group]).collect();
-    }
+/// What one round trip carries: up to 50 groups, of any accounts, in one batch (§9.1: a
+/// sub-request may carry its own `access_token`).
+fn batches(groups: Vec<Group>) -> Vec<Vec<Group>> {
     let mut groups: VecDeque<Group> = groups.into();
     let mut batches = Vec::new();
     while !groups.is_empty() {
@@ -315,17 +312,10 @@ mod tests {
         assert_eq!(groups.len(), 2);
         let ids: Vec<usize> = groups.iter().map(|group| group.ids().len()).collect();
         assert_eq!(ids, [2, 2]);
-        assert_eq!(
-            batches(groups, true).len(),
-            1,
-            "one batch for both accounts"
-        );
-        let again = groups_of(vec![job("a", &["1"]), job("b", &["2"])]);
-        assert_eq!(
-            batches(again, false).len(),
-            2,
-            "without proofs, one read per account"
-        );
+        assert_eq!(batches(groups).len(), 1, "one batch for both accounts");
+        let many: Vec<Job> = (0..120).map(|n| job(&format!("t{n}"), &["1"])).collect();
+        let sizes: Vec<usize> = batches(groups_of(many)).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [50, 50, 20], "at most 50 reads per batch");
     }
 
     #[tokio::test]
