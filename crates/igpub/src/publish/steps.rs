@@ -183,12 +183,16 @@ impl Core {
         if let Some(flow) = self.preflight(&post, spec, &progress).await? {
             return Ok(flow);
         }
-        let to = if progress.container_id.is_some() {
-            PostState::Processing
-        } else {
-            PostState::Creating
-        };
-        let next = self.save(&post, post.state, Step::to(to, progress)).await?;
+        if progress.container_id.is_none() {
+            // Straight to creating containers: its own save (with the container ids) is the
+            // first write, one transaction per post fewer. A crash before it leaves the post
+            // where it was, and the retry makes a new container (an orphan expires unused).
+            let post = Post { progress, ..post };
+            return self.create(post, spec).await;
+        }
+        let next = self
+            .save(&post, post.state, Step::to(PostState::Processing, progress))
+            .await?;
         Ok(Flow::Continue(Box::new(next)))
     }
 
@@ -286,11 +290,7 @@ impl Core {
                 }
                 if let Some(error) = first_error {
                     let saved = self
-                        .save(
-                            &post,
-                            PostState::Creating,
-                            Step::to(PostState::Creating, progress),
-                        )
+                        .save(&post, post.state, Step::to(PostState::Creating, progress))
                         .await?;
                     return self
                         .on_error(saved, PostState::Creating, error, "creating containers")
@@ -299,7 +299,7 @@ impl Core {
                 let next = self
                     .save(
                         &post,
-                        PostState::Creating,
+                        post.state,
                         Step::to(PostState::Processing, progress)
                             .detail(json!({"children": "created"})),
                     )
@@ -308,11 +308,7 @@ impl Core {
             }
             if !progress.children_finished {
                 let next = self
-                    .save(
-                        &post,
-                        PostState::Creating,
-                        Step::to(PostState::Processing, progress),
-                    )
+                    .save(&post, post.state, Step::to(PostState::Processing, progress))
                     .await?;
                 return Ok(Flow::Continue(Box::new(next)));
             }
@@ -332,7 +328,7 @@ impl Core {
                 "the post has no media",
                 "add media to the post and retry it",
             );
-            return self.fail(&post, PostState::Creating, failure).await;
+            return self.fail(&post, post.state, failure).await;
         };
         self.create_publish_container(post, progress, &client, &ig, single)
             .await
@@ -353,12 +349,13 @@ impl Core {
                 progress.attempts = 0;
                 let step = Step::to(PostState::Processing, progress)
                     .detail(json!({"container_id": id.as_str()}));
-                let next = self.save(&post, PostState::Creating, step).await?;
+                let next = self.save(&post, post.state, step).await?;
                 Ok(Flow::Continue(Box::new(next)))
             }
             // An ambiguous creation may have left an orphan container: harmless, it expires.
             Err(error) => {
-                self.on_error(post, PostState::Creating, error, "creating containers")
+                let from = post.state;
+                self.on_error(post, from, error, "creating containers")
                     .await
             }
         }

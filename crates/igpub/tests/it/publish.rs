@@ -42,9 +42,10 @@ async fn an_image_post_is_published_once_with_its_timeline() {
             .collect();
         assert_eq!(
             timeline,
+            // Containers are made straight from `scheduled`: the first write is the one
+            // that records their ids.
             [
                 PostState::Scheduled,
-                PostState::Creating,
                 PostState::Processing,
                 PostState::Publishing,
                 PostState::Published

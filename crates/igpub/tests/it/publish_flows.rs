@@ -416,3 +416,73 @@ async fn a_running_worker_picks_up_a_new_post_and_releases_its_leases_on_shutdow
     })
     .await;
 }
+
+/// Makes every save of a post into `processing` fail, as if the database went away right
+/// after the container was made (a restart, a broken connection).
+const REFUSE_PROCESSING_SQLITE: &str = "CREATE TRIGGER refuse_processing BEFORE UPDATE OF state \
+     ON posts WHEN NEW.state = 'processing' BEGIN SELECT RAISE(ABORT, 'the database is down'); END";
+const REFUSE_PROCESSING_POSTGRES: &str = "CREATE FUNCTION refuse_processing() RETURNS trigger \
+     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the database is down'; END $$; \
+     CREATE TRIGGER refuse_processing BEFORE UPDATE OF state ON posts FOR EACH ROW \
+     WHEN (NEW.state = 'processing') EXECUTE FUNCTION refuse_processing()";
+
+#[tokio::test]
+async fn a_step_the_store_could_not_save_is_worked_again_once_the_store_is_back() {
+    for_each_backend(|backend| async move {
+        let postgres = backend.backend == igpub::store::Backend::Postgres;
+        let harness = Harness::start(backend, sim_config()).await;
+        harness
+            .backend
+            .execute(if postgres {
+                REFUSE_PROCESSING_POSTGRES
+            } else {
+                REFUSE_PROCESSING_SQLITE
+            })
+            .await
+            .expect("trigger");
+        let worker = harness.worker();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(worker.clone().run_until(async {
+            let _ = stopped.await;
+        }));
+        let post = harness.create(0, image_post("Rides out the outage")).await;
+        // A second container means the post was worked again after its save failed (the
+        // first one was made, then its save refused). Without the retry the post stays leased
+        // by this worker, its lease renewed by the heartbeat, and nothing happens to it again.
+        let mut retried = false;
+        for _ in 0..500 {
+            if harness.sim.counters().total_calls_of("media.create") >= 2 {
+                retried = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(retried, "the post is worked again after a failed save");
+        assert_eq!(harness.state_of(post.id).await, PostState::Scheduled);
+        harness
+            .backend
+            .execute(if postgres {
+                "DROP TRIGGER refuse_processing ON posts"
+            } else {
+                "DROP TRIGGER refuse_processing"
+            })
+            .await
+            .expect("drop trigger");
+        let mut published = false;
+        for _ in 0..500 {
+            if harness.state_of(post.id).await == PostState::Published {
+                published = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(published, "the post is published once the store is back");
+        assert_eq!(harness.published(0).len(), 1, "published exactly once");
+        let _ = stop.send(());
+        running
+            .await
+            .expect("joins")
+            .expect("a store failure does not end the worker");
+    })
+    .await;
+}

@@ -84,13 +84,7 @@ async fn a_published_post_shows_its_timeline_refuses_cancel_and_counts_in_the_qu
             .collect();
         assert_eq!(
             timeline,
-            [
-                "scheduled",
-                "creating",
-                "processing",
-                "publishing",
-                "published"
-            ]
+            ["scheduled", "processing", "publishing", "published"]
         );
         let cancel = send(app.request(Method::POST, &format!("{path}/cancel"))).await;
         assert_eq!(cancel.status(), StatusCode::CONFLICT);
