@@ -1,6 +1,7 @@
 //! The services a server process runs beside HTTP: the publishing worker (unless asked not
-//! to), the outbound webhook dispatcher and the insights scheduler. `igpub serve` and `igpub demo` start them
-//! here, so both run the same product.
+//! to), the outbound webhook dispatcher, the insights scheduler and the media garbage
+//! collector (every `media.gc_interval_seconds`; 0 turns it off). `igpub serve` and
+//! `igpub demo` start them here, so both run the same product.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,8 +85,18 @@ impl Background {
         );
         tasks.spawn(crate::insights::schedule::run(
             insights,
-            until_stopped(stopped),
+            until_stopped(stopped.clone()),
         ));
+        // Several processes may collect at once: deleting what another deleted is no error.
+        let gc_interval = state.settings.media.gc_interval_seconds;
+        if gc_interval > 0 {
+            tasks.spawn(crate::media::retention::run_periodically(
+                Arc::clone(&state.store),
+                Arc::clone(&state.media),
+                Duration::from_secs(gc_interval),
+                until_stopped(stopped),
+            ));
+        }
         Ok(())
     }
 }

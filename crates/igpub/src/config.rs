@@ -85,6 +85,44 @@ pub struct MediaSettings {
     /// Fix refused images (convert, pad, scale) when a post is created without saying
     /// `auto_fix` either way.
     pub auto_fix: bool,
+    /// Seconds between media garbage collections (0 turns the collector off in this process).
+    pub gc_interval_seconds: u64,
+    /// Host media in an S3-compatible bucket instead of `data_dir` (`[media.s3]`,
+    /// `IGPUB_MEDIA__S3__BUCKET`, …). The hosting secret stays in `data_dir` either way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Settings>,
+}
+
+/// An S3-compatible bucket for hosted media (AWS S3, MinIO, R2, …). Meta is given the bucket's
+/// public URLs, so the bucket must let anyone read `media/*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    /// The bucket name.
+    #[serde(deserialize_with = "string_or_number")]
+    pub bucket: String,
+    /// The region; `us-east-1` suits most S3-compatible servers.
+    #[serde(default = "default_s3_region")]
+    pub region: String,
+    /// A non-AWS endpoint, e.g. `https://minio.example:9000`; AWS's own when unset.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The access key id.
+    #[serde(deserialize_with = "string_or_number")]
+    pub access_key_id: String,
+    /// The secret access key (never printed: `igpub config show` says `[redacted]`).
+    #[serde(skip_serializing)]
+    pub secret_access_key: SecretString,
+    /// Allow a plain-HTTP endpoint (local S3-compatible servers only).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// The bucket's public URL, e.g. `https://igpub-media.s3.amazonaws.com/`: media is at
+    /// `{public_base_url}/media/{id}.{ext}`, and that is the URL Meta fetches.
+    pub public_base_url: String,
+}
+
+fn default_s3_region() -> String {
+    "us-east-1".to_owned()
 }
 
 /// Meta's webhook subscription settings.
@@ -169,6 +207,8 @@ impl Default for MediaSettings {
             data_dir: PathBuf::from("igpub-data/media"),
             allow_private_hosts: false,
             auto_fix: false,
+            gc_interval_seconds: 3600,
+            s3: None,
         }
     }
 }
@@ -233,6 +273,9 @@ impl Settings {
             mark(&self.meta.app_secret),
             mark(&self.webhooks.verify_token),
         ));
+        if self.media.s3.is_some() {
+            text.push_str("media.s3.secret_access_key = \"[redacted]\"\n");
+        }
         text
     }
 }
@@ -317,6 +360,47 @@ mod tests {
         assert!(!shown.contains("super-secret-key"));
         assert!(!shown.contains("app-secret-value"));
         assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
+    fn s3_media_settings_come_from_the_file_and_the_environment_and_stay_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "igpub.toml",
+                "[media.s3]\nbucket = \"igpub-media\"\naccess_key_id = \"AKIAFROMFILE\"\n\
+                 public_base_url = \"https://igpub-media.s3.amazonaws.com/\"\n",
+            )?;
+            jail.set_env("IGPUB_MEDIA__S3__SECRET_ACCESS_KEY", "bucket-secret-value");
+            jail.set_env("IGPUB_MEDIA__S3__ENDPOINT", "http://127.0.0.1:9000");
+            jail.set_env("IGPUB_MEDIA__S3__ALLOW_HTTP", "true");
+            jail.set_env("IGPUB_MEDIA__GC_INTERVAL_SECONDS", "60");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            let s3 = settings.media.s3.clone().ok_or("media.s3 must be set")?;
+            assert_eq!(s3.bucket, "igpub-media");
+            assert_eq!(s3.region, "us-east-1");
+            assert_eq!(s3.access_key_id, "AKIAFROMFILE");
+            assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+            assert!(s3.allow_http);
+            assert_eq!(settings.media.gc_interval_seconds, 60);
+            let shown = settings.redacted_toml();
+            assert!(!shown.contains("bucket-secret-value"), "{shown}");
+            assert!(shown.contains("media.s3.secret_access_key = \"[redacted]\""));
+            assert!(shown.contains("igpub-media"), "{shown}");
+            assert!(!format!("{settings:?}").contains("bucket-secret-value"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn without_s3_settings_media_stays_on_the_filesystem_and_gc_runs_hourly() {
+        let settings = Settings::default();
+        assert!(settings.media.s3.is_none());
+        assert_eq!(settings.media.gc_interval_seconds, 3600);
+        assert!(!settings.redacted_toml().contains("media.s3"));
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! The CLI, the server, the worker and the demo all start through here.
 
 use crate::config::Settings;
-use crate::media::hosting::{FsStorage, HostingSecret};
+use crate::media::hosting::{FsStorage, HostingSecret, MediaStorage, S3Config, S3Storage};
 use crate::store::{self, SharedStore, StoreError};
 use crate::vault::{KeyRing, Vault, VaultError};
 use igpub_graph::{GraphClient, GraphError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why the service could not start. Every message names the setting to fix.
@@ -23,7 +24,7 @@ pub enum StartupError {
     #[error("graph client (meta.graph_url / meta.api_version): {0}")]
     Graph(#[from] GraphError),
     /// The built-in media hosting could not be opened.
-    #[error("media hosting (media.data_dir / public_base_url): {0}")]
+    #[error("media hosting (media.data_dir / public_base_url / media.s3): {0}")]
     Media(String),
 }
 
@@ -62,22 +63,41 @@ pub fn graph_client_builder(settings: &Settings) -> igpub_graph::GraphClientBuil
 /// The file under `media.data_dir` that holds the hosting secret (random, made on first use).
 pub const HOSTING_SECRET_FILE: &str = "hosting.key";
 
-/// The built-in media hosting under `media.data_dir`, public at `{public_base_url}/media/`.
+/// The built-in media hosting: the S3-compatible bucket of `media.s3` when it is set (Meta
+/// is given the bucket's public URLs), else files under `media.data_dir`, public at
+/// `{public_base_url}/media/`.
 ///
 /// Its secret (which makes media ids unguessable, see [`crate::media::hosting`]) lives in
-/// `{media.data_dir}/hosting.key`, created with 32 random bytes and mode 0600 on first use,
-/// so every process sharing the directory derives the same ids.
-pub async fn media_storage(settings: &Settings) -> Result<FsStorage, StartupError> {
-    let public_base_url = url::Url::parse(&settings.public_base_url)
-        .map_err(|error| StartupError::Media(format!("public_base_url: {error}")))?;
+/// `{media.data_dir}/hosting.key` for both backends, created with 32 random bytes and mode
+/// 0600 on first use, so every process sharing the directory derives the same ids.
+pub async fn media_storage(settings: &Settings) -> Result<Arc<dyn MediaStorage>, StartupError> {
     let root = &settings.media.data_dir;
     tokio::fs::create_dir_all(root).await.map_err(|error| {
         StartupError::Media(format!("cannot create {}: {error}", root.display()))
     })?;
     let secret = hosting_secret(&root.join(HOSTING_SECRET_FILE)).await?;
-    FsStorage::open(root.clone(), secret, public_base_url)
+    if let Some(s3) = &settings.media.s3 {
+        let public_base_url = url::Url::parse(&s3.public_base_url)
+            .map_err(|error| StartupError::Media(format!("media.s3.public_base_url: {error}")))?;
+        let config = S3Config {
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+            endpoint: s3.endpoint.clone(),
+            access_key_id: s3.access_key_id.clone(),
+            secret_access_key: s3.secret_access_key.clone(),
+            allow_http: s3.allow_http,
+            public_base_url,
+        };
+        let storage = S3Storage::new(config, secret)
+            .map_err(|error| StartupError::Media(format!("media.s3: {error}")))?;
+        return Ok(Arc::new(storage));
+    }
+    let public_base_url = url::Url::parse(&settings.public_base_url)
+        .map_err(|error| StartupError::Media(format!("public_base_url: {error}")))?;
+    let storage = FsStorage::open(root.clone(), secret, public_base_url)
         .await
-        .map_err(|error| StartupError::Media(error.to_string()))
+        .map_err(|error| StartupError::Media(error.to_string()))?;
+    Ok(Arc::new(storage))
 }
 
 async fn hosting_secret(path: &std::path::Path) -> Result<HostingSecret, StartupError> {

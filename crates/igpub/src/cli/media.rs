@@ -1,5 +1,7 @@
 //! `igpub media upload FILE`: host a file in the built-in media store for a tenant (as
 //! `POST /v1/media` does) and print its record, whose `url` a post can use.
+//! `igpub media gc`: one media garbage collection (the sweep `igpub serve` runs every
+//! `media.gc_interval_seconds`), printing what it kept and deleted; `--dry-run` changes nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,6 +15,7 @@ use super::GlobalArgs;
 use crate::media::fix::FixOptions;
 use crate::media::hosting::{MediaKind, MediaStorage};
 use crate::media::preflight::MediaRole;
+use crate::media::retention::{self, SweepReport};
 use crate::media::upload::{MAX_UPLOAD_BYTES, upload};
 use crate::store::{MediaUpload, Store, TenantId};
 
@@ -46,6 +49,13 @@ pub enum MediaCommand {
         /// The file (JPEG, PNG, WebP, MP4 or MOV; its kind is read from its bytes).
         file: PathBuf,
     },
+    /// Delete hosted files no post needs any more (kept 24 h after publication) and print
+    /// the report (JSON).
+    Gc {
+        /// List what would be kept and deleted without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// A media role on the command line.
@@ -78,27 +88,48 @@ impl RoleArg {
 /// Runs `igpub media`.
 pub async fn run(global: &GlobalArgs, args: MediaArgs) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(global.log_format);
-    let MediaCommand::Upload {
-        tenant,
-        auto_fix,
-        role,
-        file,
-    } = args.command;
     let settings = global.settings()?;
     let store = global.open_store_with(&settings).await?;
     let storage = crate::startup::media_storage(&settings).await?;
-    let record = upload_file(
-        store.as_ref(),
-        &storage,
-        tenant,
-        &file,
-        role.map(RoleArg::role),
-        auto_fix,
-    )
-    .await;
+    let printed = match args.command {
+        MediaCommand::Upload {
+            tenant,
+            auto_fix,
+            role,
+            file,
+        } => upload_file(
+            store.as_ref(),
+            storage.as_ref(),
+            tenant,
+            &file,
+            role.map(RoleArg::role),
+            auto_fix,
+        )
+        .await
+        .and_then(|record| Ok(serde_json::to_string_pretty(&record)?)),
+        MediaCommand::Gc { dry_run } => collect(store.as_ref(), storage.as_ref(), dry_run)
+            .await
+            .and_then(|report| Ok(serde_json::to_string_pretty(&report)?)),
+    };
     store.close().await;
-    println!("{}", serde_json::to_string_pretty(&record?)?);
+    println!("{}", printed?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One media garbage collection at the store's time (see [`crate::media::retention`]);
+/// with `dry_run`, only what it would do.
+pub async fn collect(
+    store: &dyn Store,
+    storage: &dyn MediaStorage,
+    dry_run: bool,
+) -> anyhow::Result<SweepReport> {
+    let now = store.now();
+    let report = if dry_run {
+        retention::dry_run(store, storage, now).await
+    } else {
+        retention::sweep(store, storage, now).await
+    };
+    report.context("media garbage collection")
 }
 
 /// Hosts `file` for `tenant` in `storage` and records the upload in `store`; `role` defaults

@@ -347,6 +347,7 @@ fn demo_settings(
             // The simulator's crawler fetches media from this machine.
             allow_private_hosts: true,
             auto_fix: false,
+            ..MediaSettings::default()
         },
         ..Settings::default()
     })

@@ -30,8 +30,8 @@ use crate::media::upload::{MAX_UPLOAD_BYTES, Upload, UploadError, upload};
 use crate::publish::service::CreatePost;
 use crate::store::{MediaUpload, MediaUploadId, NewMediaUpload, PostId, StoreError, TenantId};
 
-/// How long an uploaded file is kept before a post extends it (the publisher keeps a post's
-/// media until a day after publication).
+/// How long an uploaded file is kept before the retention sweep looks at it (it then keeps a
+/// post's media until a day after publication, see [`crate::media::retention`]).
 const KEEP_UPLOADS: SignedDuration = SignedDuration::from_hours(24 * 30);
 
 /// The largest upload: a reel's limit (graph-api.md §2.3), the largest file Meta takes.
@@ -417,13 +417,7 @@ pub async fn prepare_post_media(
         Err(error) => return Err(ApiError::internal(error)),
     }
     let post = &mut request.post;
-    let public_base_url = url::Url::parse(&state.settings.public_base_url)
-        .map_err(|error| ApiError::internal(format!("public_base_url: {error}")))?;
-    let media = PostMedia::new(
-        state.preflight.clone(),
-        state.media.clone(),
-        &public_base_url,
-    );
+    let media = PostMedia::new(state.preflight.clone(), state.media.clone());
     let auto_fix = request.auto_fix.unwrap_or(state.settings.media.auto_fix);
     match media.prepare(post, auto_fix, state.store.now()).await {
         Ok(fixes) => Ok(fixes),

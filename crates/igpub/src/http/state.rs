@@ -2,7 +2,7 @@
 
 use super::rate_limit::ApiRateLimit;
 use crate::config::Settings;
-use crate::media::hosting::FsStorage;
+use crate::media::hosting::MediaStorage;
 use crate::media::preflight::Preflight;
 use crate::metrics::Metrics;
 use crate::startup::StartupError;
@@ -19,8 +19,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The Graph API client (no token: handlers take a per-account view with `with_token`).
     pub graph: GraphClient,
-    /// The built-in media hosting (`POST /v1/media`, `GET /media/{id}.{ext}`).
-    pub media: Arc<FsStorage>,
+    /// The built-in media hosting (`POST /v1/media`, `GET /media/{id}.{ext}`): the filesystem
+    /// or the S3-compatible bucket of `media.s3`.
+    pub media: Arc<dyn MediaStorage>,
     /// The process's metrics (`GET /metrics`).
     pub metrics: Arc<Metrics>,
     /// The media pre-flight, as `media.allow_private_hosts` says (post creation checks media
@@ -31,14 +32,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for `settings`: opens the media hosting under `media.data_dir` and starts
+    /// The state for `settings`: opens the media hosting (`media.s3` or `media.data_dir`) and starts
     /// fresh metrics. The one constructor, so new fields never break its callers.
     pub async fn build(
         store: SharedStore,
         settings: Arc<Settings>,
         graph: GraphClient,
     ) -> Result<Self, StartupError> {
-        let media = Arc::new(crate::startup::media_storage(&settings).await?);
+        let media = crate::startup::media_storage(&settings).await?;
         let preflight = crate::background::preflight(&settings);
         Ok(Self {
             store,

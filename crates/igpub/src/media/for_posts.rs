@@ -3,18 +3,18 @@
 //! the pre-flight faults is converted, padded or scaled by [`crate::media::fix`], hosted, and
 //! put in the post instead of the original (which stays hosted).
 //!
-//! Files already in igpub's own hosting (`{public_base_url}/media/…`) are read from the store
-//! directly; other URLs are downloaded through the pre-flight's crawler and its SSRF guard.
+//! Files already in igpub's own hosting (the storage's public URLs: `{public_base_url}/media/…`
+//! on the filesystem, the bucket's URL on S3) are read from the store directly; other URLs are
+//! downloaded through the pre-flight's crawler and its SSRF guard.
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use url::Url;
 
 use super::fix::{Change, FixOptions};
-use super::hosting::{FsStorage, MediaStorage, parse_file_name};
+use super::hosting::{MediaStorage, parse_file_name};
 use super::preflight::{MediaCheckRequest, MediaRole, Preflight, PreflightReport, Severity};
 use super::upload::{MAX_UPLOAD_BYTES, Upload, UploadError, upload, upload_from_url};
 use crate::domain::{MediaKind, PostInput, PostKind, PostSpec};
@@ -22,7 +22,7 @@ use crate::domain::{MediaKind, PostInput, PostKind, PostSpec};
 /// The request field that turns the auto-fix on for one post (not part of the post itself).
 pub const AUTO_FIX_FIELD: &str = "auto_fix";
 
-/// How long a fixed file is kept before the publisher extends it past publication.
+/// How long a fixed file is kept before the retention sweep extends it past publication.
 const KEEP_FIXED: SignedDuration = SignedDuration::from_hours(24 * 30);
 
 /// One item the auto-fix replaced, for the post's timeline.
@@ -69,21 +69,16 @@ pub enum PrepareError {
 #[derive(Debug, Clone)]
 pub struct PostMedia {
     preflight: Preflight,
-    storage: Arc<FsStorage>,
-    public_media_prefix: String,
+    storage: Arc<dyn MediaStorage>,
     fix: FixOptions,
 }
 
 impl PostMedia {
-    /// Checks with `preflight`; fixed files go to `storage`, public under `public_base_url`.
-    pub fn new(preflight: Preflight, storage: Arc<FsStorage>, public_base_url: &Url) -> Self {
+    /// Checks with `preflight`; fixed files go to `storage`, public at its URLs.
+    pub fn new(preflight: Preflight, storage: Arc<dyn MediaStorage>) -> Self {
         Self {
             preflight,
             storage,
-            public_media_prefix: format!(
-                "{}/media/",
-                public_base_url.as_str().trim_end_matches('/')
-            ),
             fix: FixOptions::default(),
         }
     }
@@ -175,15 +170,21 @@ impl PostMedia {
         .await
     }
 
-    /// The content of a URL of igpub's own hosting, read from the store, without the network.
+    /// The content of a URL of igpub's own hosting, read from the store, without the network:
+    /// a URL whose last `/media/` segment names a stored object and which is that object's
+    /// public URL exactly.
     async fn own_file(&self, url: &str) -> Result<Option<bytes::Bytes>, UploadError> {
-        let Some(file_name) = url.strip_prefix(&self.public_media_prefix) else {
+        let Some((_, file_name)) = url.rsplit_once("/media/") else {
             return Ok(None);
         };
         let Ok((id, _)) = parse_file_name(file_name) else {
             return Ok(None);
         };
-        Ok(self.storage.get(&id).await?.map(|(_, content)| content))
+        let Some((object, content)) = self.storage.get(&id).await? else {
+            return Ok(None);
+        };
+        let is_ours = self.storage.public_url(&object)?.as_str() == url;
+        Ok(is_ours.then_some(content))
     }
 }
 

@@ -7,6 +7,8 @@
 //!   that passes.
 //! - [`hosting`] stores media content-addressed under unguessable ids, [`serve`] serves it
 //!   with ranges and caching headers, and [`upload`] ties fix and hosting together.
+//! - [`retention`] keeps hosted files until 24 h after their post is published, then
+//!   collects them.
 
 pub mod crawl;
 pub mod fix;
@@ -14,6 +16,7 @@ pub mod for_posts;
 pub mod hosting;
 pub mod mp4;
 pub mod preflight;
+pub mod retention;
 pub mod robots;
 pub mod serve;
 pub mod spec;

@@ -4,6 +4,10 @@
 //!
 //! [`media_router`] is an axum `Router` to `.merge()` into the app; [`parse_range`] is the pure
 //! range logic, usable by any server.
+//!
+//! Files on this machine's disk are streamed from here. A backend without local files (an S3
+//! bucket) serves its objects itself, ranges and all: this route then answers a temporary
+//! redirect to the object's bucket URL, which is also the URL Meta is given.
 
 use std::io::SeekFrom;
 use std::sync::Arc;
@@ -17,7 +21,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::hosting::{FsStorage, HostedObject, parse_file_name};
+use super::hosting::{HostedObject, MediaStorage, parse_file_name};
 
 /// How long caches may keep a file: a year, since a content-addressed URL never changes.
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
@@ -86,14 +90,14 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
 }
 
 /// A router serving `GET` and `HEAD` `/media/{id}.{ext}` from `storage`.
-pub fn media_router(storage: Arc<FsStorage>) -> Router {
+pub fn media_router(storage: Arc<dyn MediaStorage>) -> Router {
     Router::new()
         .route("/media/{file}", get(serve_media).head(serve_media))
         .with_state(storage)
 }
 
 async fn serve_media(
-    State(storage): State<Arc<FsStorage>>,
+    State(storage): State<Arc<dyn MediaStorage>>,
     Path(file): Path<String>,
     method: Method,
     headers: HeaderMap,
@@ -101,9 +105,10 @@ async fn serve_media(
     let Ok((id, kind)) = parse_file_name(&file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let (object, mut handle) = match storage.open_file(&id).await {
+    let (object, mut handle) = match storage.open_local_file(&id).await {
         Ok(Some(found)) if found.0.kind == kind => found,
-        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(Some(_)) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(None) => return redirect_to_remote(storage.as_ref(), &id, kind).await,
         Err(error) => {
             tracing::error!(%error, "serving hosted media failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -158,6 +163,35 @@ async fn serve_media(
     builder
         .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The answer for a file the backend keeps no local copy of: a temporary redirect to its
+/// public URL when it exists (temporary, since the backend is a setting that may change), a
+/// 404 when it does not.
+async fn redirect_to_remote(
+    storage: &dyn MediaStorage,
+    id: &super::hosting::MediaId,
+    kind: super::hosting::MediaKind,
+) -> Response {
+    let object = match storage.head(id).await {
+        Ok(Some(object)) if object.kind == kind => object,
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "looking up hosted media failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    match storage.public_url(&object) {
+        Ok(url) => Response::builder()
+            .status(StatusCode::TEMPORARY_REDIRECT)
+            .header(header::LOCATION, url.as_str())
+            .body(Body::empty())
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Err(error) => {
+            tracing::error!(%error, "hosted media has no public URL");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 fn with_common_headers(

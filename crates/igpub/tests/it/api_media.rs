@@ -243,7 +243,7 @@ async fn igpub_media_upload_hosts_a_file_for_the_tenant_and_lists_it() {
         .unwrap_or_else(|error| panic!("storage: {error}"));
     let record = igpub::cli::media::upload_file(
         app.store.as_ref(),
-        &storage,
+        storage.as_ref(),
         app.tenant.id,
         &file,
         None,
@@ -260,7 +260,7 @@ async fn igpub_media_upload_hosts_a_file_for_the_tenant_and_lists_it() {
 
     let unknown = igpub::cli::media::upload_file(
         app.store.as_ref(),
-        &storage,
+        storage.as_ref(),
         igpub::store::TenantId::generate(),
         &file,
         None,

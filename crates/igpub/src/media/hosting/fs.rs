@@ -278,4 +278,11 @@ impl MediaStorage for FsStorage {
     fn public_url(&self, object: &HostedObject) -> Result<Url, HostingError> {
         public_media_url(&self.public_base_url, object)
     }
+
+    fn open_local_file<'a>(
+        &'a self,
+        id: &'a MediaId,
+    ) -> BoxFuture<'a, Result<Option<(HostedObject, tokio::fs::File)>, HostingError>> {
+        Box::pin(self.open_file(id))
+    }
 }

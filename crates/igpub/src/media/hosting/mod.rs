@@ -6,9 +6,16 @@
 //! same content always gets the same id (uploads deduplicate), yet nobody without the secret
 //! can derive the id of a file they merely know the content of, nor enumerate ids.
 //!
-//! **Retention.** Each object has a `keep_until`. [`MediaStorage::retain_until`] only ever
-//! extends it: the publisher calls it with "published_at + 24 h" (issue #6), and
-//! [`collect_garbage`] deletes what has expired.
+//! **Retention.** Each object has a `keep_until` (uploads start with 30 days).
+//! [`MediaStorage::retain_until`] only ever extends it. A file must stay reachable at least
+//! until 24 h after its post is published (issue #6): the periodic sweep of
+//! [`crate::media::retention`] finds the expired objects, extends to "now + 24 h" those that a
+//! post still on its way (or published under 24 h ago) references, and deletes the rest.
+//! [`collect_garbage`] is the bare deletion of everything expired, for callers without posts.
+//!
+//! **Backends.** [`FsStorage`] (a local directory served by [`crate::media::serve`]) and
+//! [`S3Storage`] (a public bucket); the product picks one from its settings and holds it as
+//! `Arc<dyn MediaStorage>`.
 
 mod fs;
 mod kind;
@@ -249,8 +256,9 @@ pub enum HostingError {
     },
 }
 
-/// Where hosted media lives. Object-safe, so a configured store can be `Arc<dyn MediaStorage>`.
-pub trait MediaStorage: Send + Sync {
+/// Where hosted media lives. Object-safe, so a configured store can be `Arc<dyn MediaStorage>`
+/// (`Debug` so the states holding it can show themselves; no backend shows its secrets).
+pub trait MediaStorage: Send + Sync + fmt::Debug {
     /// Store `content` (deduplicated by id). An existing object keeps its `created_at`, and
     /// its `keep_until` becomes the later of the two.
     fn put(
@@ -291,6 +299,18 @@ pub trait MediaStorage: Send + Sync {
     /// Whether the object exists.
     fn exists<'a>(&'a self, id: &'a MediaId) -> BoxFuture<'a, Result<bool, HostingError>> {
         Box::pin(async move { Ok(self.head(id).await?.is_some()) })
+    }
+
+    /// The object and an open handle on its content on this machine's disk, so it can be
+    /// streamed with ranges without reading it whole. `None` when the object does not exist
+    /// or when the backend keeps no local file (a bucket serves its own objects: callers
+    /// then send people to [`MediaStorage::public_url`]).
+    fn open_local_file<'a>(
+        &'a self,
+        id: &'a MediaId,
+    ) -> BoxFuture<'a, Result<Option<(HostedObject, tokio::fs::File)>, HostingError>> {
+        let _ = id;
+        Box::pin(async { Ok(None) })
     }
 }
 

@@ -7,11 +7,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
+use std::sync::Arc;
+
+use igpub::config::{S3Settings, Settings};
+use igpub::http::{AppState, router};
 use igpub::media::hosting::{
-    HostingSecret, MediaKind, MediaStorage, S3Config, S3Storage, collect_garbage,
+    HostingSecret, MediaId, MediaKind, MediaStorage, S3Config, S3Storage, collect_garbage,
 };
 use igpub::media::preflight::MediaRole;
+use igpub::store::Backend;
+use igpub::store::testing::TestBackend;
 use jiff::{SignedDuration, Timestamp};
+use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use url::Url;
 
@@ -58,12 +65,11 @@ async fn start_moto() -> Moto {
     panic!("moto_server did not listen on {} within 15 s", moto.addr);
 }
 
-#[tokio::test]
-async fn media_round_trips_through_an_s3_compatible_bucket_and_is_public_there() {
-    let moto = start_moto().await;
-    let endpoint = format!("http://{}", moto.addr);
+/// Creates `bucket` on the server at `endpoint` and lets anyone read its `media/*`, as
+/// operators configure a bucket for igpub.
+async fn create_public_bucket(endpoint: &str, bucket: &str) {
     let created = reqwest::Client::new()
-        .put(format!("{endpoint}/igpub-media"))
+        .put(format!("{endpoint}/{bucket}"))
         .send()
         .await
         .unwrap();
@@ -79,11 +85,11 @@ async fn media_round_trips_through_an_s3_compatible_bucket_and_is_public_there()
             "Effect": "Allow",
             "Principal": "*",
             "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::igpub-media/media/*"
+            "Resource": format!("arn:aws:s3:::{bucket}/media/*")
         }]
     });
     let made_public = reqwest::Client::new()
-        .put(format!("{endpoint}/igpub-media?policy"))
+        .put(format!("{endpoint}/{bucket}?policy"))
         .body(policy.to_string())
         .send()
         .await
@@ -93,6 +99,13 @@ async fn media_round_trips_through_an_s3_compatible_bucket_and_is_public_there()
         "bucket policy: {}",
         made_public.status()
     );
+}
+
+#[tokio::test]
+async fn media_round_trips_through_an_s3_compatible_bucket_and_is_public_there() {
+    let moto = start_moto().await;
+    let endpoint = format!("http://{}", moto.addr);
+    create_public_bucket(&endpoint, "igpub-media").await;
     let storage = S3Storage::new(
         S3Config {
             bucket: "igpub-media".into(),
@@ -158,4 +171,89 @@ async fn media_round_trips_through_an_s3_compatible_bucket_and_is_public_there()
     assert!(storage.get(&other.id).await.unwrap().is_none());
     assert!(storage.exists(&object.id).await.unwrap());
     assert!(!storage.delete(&other.id).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_app_configured_with_s3_hosts_uploads_in_the_bucket_and_hands_out_its_url() {
+    let moto = start_moto().await;
+    let endpoint = format!("http://{}", moto.addr);
+    create_public_bucket(&endpoint, "igpub-app-media").await;
+    let backend = TestBackend::create(Backend::Sqlite).await.unwrap();
+    let media_dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let bucket_url = format!("{endpoint}/igpub-app-media/");
+    let mut settings = Settings {
+        database_url: backend.database_url.clone(),
+        secret_keys: Some(backend.secret_keys.clone()),
+        public_base_url: address.clone(),
+        ..Settings::default()
+    };
+    settings.media.data_dir = media_dir.path().to_owned();
+    settings.media.s3 = Some(S3Settings {
+        bucket: "igpub-app-media".into(),
+        region: "us-east-1".into(),
+        endpoint: Some(endpoint.clone()),
+        access_key_id: "testing".into(),
+        secret_access_key: SecretString::from("testing"),
+        allow_http: true,
+        public_base_url: bucket_url.clone(),
+    });
+    let settings = Arc::new(settings);
+    let graph = igpub::startup::graph_client(&settings).unwrap();
+    let state = AppState::build(backend.store.clone(), settings, graph)
+        .await
+        .unwrap();
+    let storage = state.media.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let (_tenant, api_key) = backend.store.create_tenant("S3 tenant").await.unwrap();
+
+    let bytes = jpeg(640, 640);
+    let answer = reqwest::Client::new()
+        .post(format!("{address}/v1/media"))
+        .bearer_auth(api_key.expose_secret())
+        .header("content-type", "image/jpeg")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    let uploaded: serde_json::Value = answer.json().await.unwrap();
+    let url = uploaded["url"].as_str().unwrap().to_owned();
+    // The URL Meta is given is the bucket's, and the bucket serves the file itself.
+    assert!(url.starts_with(&format!("{bucket_url}media/")), "{url}");
+    let id = MediaId::parse(uploaded["media_id"].as_str().unwrap_or_default())
+        .unwrap_or_else(|_| panic!("a media id in {uploaded}"));
+    let (object, stored) = storage.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.as_ref(), bytes.as_slice());
+    assert_eq!(storage.public_url(&object).unwrap().as_str(), url);
+    let from_bucket = reqwest::get(&url).await.unwrap();
+    assert_eq!(from_bucket.status(), 200);
+    assert_eq!(from_bucket.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        from_bucket.bytes().await.unwrap().as_ref(),
+        bytes.as_slice()
+    );
+    // Nothing went to the data directory but the hosting secret.
+    assert!(!media_dir.path().join("objects").exists());
+    assert!(
+        media_dir
+            .path()
+            .join(igpub::startup::HOSTING_SECRET_FILE)
+            .exists()
+    );
+    // igpub's own route sends people to the bucket.
+    let local = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{address}/media/{}", object.file_name()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 307);
+    assert_eq!(local.headers()["location"], url.as_str());
+
+    server.abort();
+    backend.remove().await;
 }
