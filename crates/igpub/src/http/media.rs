@@ -418,7 +418,17 @@ pub async fn prepare_post_media(
     }
     let post = &mut request.post;
     let media = PostMedia::new(state.preflight.clone(), state.media.clone());
-    let auto_fix = request.auto_fix.unwrap_or(state.settings.media.auto_fix);
+    // The post's own choice, else its tenant's default, else the service's (issue #6).
+    let tenant_default = state
+        .store
+        .get_tenant(tenant)
+        .await
+        .map_err(ApiError::internal)?
+        .auto_fix;
+    let auto_fix = request
+        .auto_fix
+        .or(tenant_default)
+        .unwrap_or(state.settings.media.auto_fix);
     match media.prepare(post, auto_fix, state.store.now()).await {
         Ok(fixes) => Ok(fixes),
         Err(PrepareError::Refused(refusals)) => {

@@ -211,7 +211,7 @@ impl ApiKeyStore for SqlStore {
         let candidates: Vec<Candidate> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT k.id AS key_id, k.key_hash, k.last_used_at, \
-                        t.id, t.name, t.created_at, t.meta_app_id \
+                        t.id, t.name, t.created_at, t.meta_app_id, t.auto_fix \
                  FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
                  WHERE k.prefix = $1 AND k.revoked_at IS NULL",
             )

@@ -312,6 +312,14 @@ pub trait TenantStore: Send + Sync {
     /// Returns the tenant to the service's Meta app.
     async fn clear_meta_app_override(&self, tenant: TenantId) -> Result<(), StoreError>;
 
+    /// Sets the tenant's default for auto-fixing media (`None`: follow `media.auto_fix`) and
+    /// returns the tenant as it now is.
+    async fn set_tenant_auto_fix(
+        &self,
+        tenant: TenantId,
+        auto_fix: Option<bool>,
+    ) -> Result<Tenant, StoreError>;
+
     /// The tenant's own Meta app, with its secret decrypted, if it has one.
     async fn meta_app_override(
         &self,

@@ -151,7 +151,7 @@ impl DashboardSessionStore for SqlStore {
             sqlx::query_as(
                 "SELECT s.api_key_id, s.created_at AS session_created_at, \
                         s.expires_at AS session_expires_at, \
-                        t.id, t.name, t.created_at, t.meta_app_id \
+                        t.id, t.name, t.created_at, t.meta_app_id, t.auto_fix \
                  FROM dashboard_sessions s \
                  JOIN api_keys k ON k.id = s.api_key_id \
                  JOIN tenants t ON t.id = s.tenant_id \

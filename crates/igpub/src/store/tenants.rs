@@ -27,6 +27,9 @@ pub struct Tenant {
     pub created_at: Timestamp,
     /// The id of its own Meta app, if it uses one (see [`TenantStore::meta_app_override`]).
     pub meta_app_id: Option<String>,
+    /// Its default for fixing refused media when a post does not say; `None` follows the
+    /// service's `media.auto_fix`.
+    pub auto_fix: Option<bool>,
 }
 
 /// A tenant's own Meta app, used for its Facebook Login instead of the service's.
@@ -46,6 +49,7 @@ pub(crate) struct TenantRow {
     name: String,
     created_at: i64,
     meta_app_id: Option<String>,
+    auto_fix: Option<bool>,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -57,6 +61,7 @@ impl TryFrom<TenantRow> for Tenant {
             name: row.name,
             created_at: timestamp("tenants", "created_at", row.created_at)?,
             meta_app_id: row.meta_app_id,
+            auto_fix: row.auto_fix,
         })
     }
 }
@@ -114,7 +119,8 @@ fn check_meta_app(app: &MetaAppOverride) -> Result<(), StoreError> {
     Ok(())
 }
 
-const SELECT_TENANT: &str = "SELECT id, name, created_at, meta_app_id FROM tenants WHERE id = $1";
+const SELECT_TENANT: &str =
+    "SELECT id, name, created_at, meta_app_id, auto_fix FROM tenants WHERE id = $1";
 
 #[async_trait]
 impl TenantStore for SqlStore {
@@ -124,6 +130,7 @@ impl TenantStore for SqlStore {
             name: parse_name(name)?.to_owned(),
             created_at: timestamp("tenants", "created_at", self.now_millis())?,
             meta_app_id: None,
+            auto_fix: None,
         };
         let key = IssuedApiKey::new(tenant.id, "initial", tenant.created_at);
         on_pool!(&self.pool, |pool| {
@@ -154,7 +161,7 @@ impl TenantStore for SqlStore {
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
-                "SELECT id, name, created_at, meta_app_id FROM tenants ORDER BY created_at, id",
+                "SELECT id, name, created_at, meta_app_id, auto_fix FROM tenants ORDER BY created_at, id",
             )
             .fetch_all(pool)
             .await?
@@ -187,6 +194,25 @@ impl TenantStore for SqlStore {
             return Err(StoreError::not_found("tenant", tenant));
         }
         Ok(())
+    }
+
+    async fn set_tenant_auto_fix(
+        &self,
+        tenant: TenantId,
+        auto_fix: Option<bool>,
+    ) -> Result<Tenant, StoreError> {
+        let changed = on_pool!(&self.pool, |pool| {
+            sqlx::query("UPDATE tenants SET auto_fix = $2 WHERE id = $1")
+                .bind(tenant.to_string())
+                .bind(auto_fix)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::not_found("tenant", tenant));
+        }
+        self.get_tenant(tenant).await
     }
 
     async fn clear_meta_app_override(&self, tenant: TenantId) -> Result<(), StoreError> {

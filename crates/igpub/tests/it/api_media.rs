@@ -161,6 +161,67 @@ async fn a_wide_png_is_refused_before_any_call_to_meta_when_auto_fix_is_off() {
 }
 
 #[tokio::test]
+async fn a_tenant_default_fixes_posts_that_do_not_say_and_a_post_may_still_refuse_it() {
+    for backend in available_backends() {
+        let app = spawn_media_app_on(backend).await;
+        let integration = connect_first_account(&app, app.tenant.id).await;
+        let uploaded = json_of(
+            upload(&app, picture(1200, 400, ImageFormat::Png), "image/png", "").await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let post = |caption: &str, auto_fix: Option<bool>| {
+            let mut body = json!({
+                "integration_id": integration.id,
+                "kind": "image",
+                "caption": caption,
+                "media": [{"url": uploaded["url"], "type": "image"}],
+            });
+            if let Some(auto_fix) = auto_fix {
+                body["auto_fix"] = json!(auto_fix);
+            }
+            body
+        };
+        let tenant = app
+            .store
+            .set_tenant_auto_fix(app.tenant.id, Some(true))
+            .await
+            .unwrap_or_else(|error| panic!("set the tenant's default: {error}"));
+        assert_eq!(tenant.auto_fix, Some(true));
+
+        let fixed = json_of(
+            app.post_json("/v1/posts", &post("Fixed by the tenant's default", None))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let fixed_url = text(&fixed, "/post/media/0/url");
+        assert!(fixed_url.ends_with(".jpg"), "{fixed_url}");
+        json_of(
+            app.post_json(
+                "/v1/posts",
+                &post("Refused by the post itself", Some(false)),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+
+        app.store
+            .set_tenant_auto_fix(app.tenant.id, None)
+            .await
+            .unwrap_or_else(|error| panic!("back to the service's default: {error}"));
+        json_of(
+            app.post_json("/v1/posts", &post("The service's default refuses", None))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_wide_png_with_auto_fix_is_converted_padded_hosted_and_published() {
     for backend in available_backends() {
         let app = spawn_media_app_on(backend).await;

@@ -342,6 +342,37 @@ async fn a_meta_app_override_round_trips_and_can_be_cleared() {
     .await;
 }
 
+#[tokio::test]
+async fn a_tenants_auto_fix_default_round_trips_and_reaches_the_api_key_lookup() {
+    for_each_backend(|backend| async move {
+        let (tenant, key) = backend.store.create_tenant("Acme").await.unwrap();
+        assert_eq!(tenant.auto_fix, None, "a new tenant follows the service");
+        for setting in [Some(true), Some(false), None] {
+            let changed = backend
+                .store
+                .set_tenant_auto_fix(tenant.id, setting)
+                .await
+                .unwrap();
+            assert_eq!(changed.auto_fix, setting);
+            let by_key = backend
+                .store
+                .authenticate_api_key(key.expose_secret())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(by_key.auto_fix, setting);
+            let listed = backend.store.list_tenants().await.unwrap();
+            assert_eq!(listed[0].auto_fix, setting);
+        }
+        let nobody = igpub::store::TenantId::generate();
+        assert!(matches!(
+            backend.store.set_tenant_auto_fix(nobody, Some(true)).await,
+            Err(StoreError::NotFound { .. })
+        ));
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- integrations
 
 #[tokio::test]
