@@ -3,6 +3,7 @@
 //! post is a 404.
 
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -189,8 +190,10 @@ pub async fn account_insights(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(id): Path<String>,
-    Query(query): Query<AccountInsightsQuery>,
+    query: Result<Query<AccountInsightsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // A malformed query answers in the API's error shape, like every other error.
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let integration: IntegrationId = id.parse().map_err(|_| ApiError::not_found("integration"))?;
     let now = state.store.now();
     let yesterday = meta_today(now)
@@ -257,8 +260,10 @@ pub async fn top_posts(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(id): Path<String>,
-    Query(query): Query<PostInsightsQuery>,
+    query: Result<Query<PostInsightsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // A malformed query answers in the API's error shape, like every other error.
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let integration: IntegrationId = id.parse().map_err(|_| ApiError::not_found("integration"))?;
     let request = PostReportRequest {
         media_ids: None,
@@ -306,8 +311,10 @@ pub async fn post_insights(
     State(state): State<AppState>,
     AuthTenant(tenant): AuthTenant,
     Path(id): Path<String>,
-    Query(query): Query<PostInsightsQuery>,
+    query: Result<Query<PostInsightsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // A malformed query answers in the API's error shape, like every other error.
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let post_id: PostId = id.parse().map_err(|_| ApiError::not_found("post"))?;
     let post = state
         .store

@@ -58,21 +58,135 @@ impl Modify for BearerApiKey {
     }
 }
 
-/// The whole document: every area's paths and schemas merged into the service's.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The whole document, as served at `/openapi.json`: every area's paths and schemas merged
+/// into the service's, then finished by [`finish`].
+pub fn document() -> serde_json::Value {
     let mut document = ServiceApi::openapi();
     document.merge(super::integrations::IntegrationsApi::openapi());
     document.merge(super::posts::PostsApi::openapi());
     document.merge(super::insights::InsightsApi::openapi());
     document.merge(super::media::MediaApi::openapi());
     document.merge(super::webhooks_out::WebhooksApi::openapi());
-    document
+    finish(document)
+}
+
+/// The answers any API-key operation may give besides its own: the one error shape, as the
+/// extractors and the per-tenant limiter produce them.
+const COMMON_ERRORS: [(&str, &str); 4] = [
+    (
+        "400",
+        "The request cannot be read: malformed JSON, query string or parameters",
+    ),
+    ("401", "No or unknown API key"),
+    (
+        "422",
+        "A field or parameter breaks a rule; `details` name each field and rule",
+    ),
+    (
+        "429",
+        "Too many requests for this tenant; `Retry-After` says when to come back",
+    ),
+];
+
+/// Adds what the derive macros cannot say: the common errors on every API-key operation, and
+/// a new post as one flat object (the post's own fields beside `integration_id` and
+/// `auto_fix`), since `PostInput` refuses unknown fields and an `allOf` with it could never
+/// be satisfied. The document is edited as JSON (utoipa cannot read its own JSON back).
+fn finish(document: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut json = serde_json::to_value(&document).unwrap_or_default();
+    add_common_errors(&mut json);
+    flatten_create_post(&mut json);
+    json
+}
+
+fn add_common_errors(json: &mut serde_json::Value) {
+    let Some(paths) = json
+        .get_mut("paths")
+        .and_then(|paths| paths.as_object_mut())
+    else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+    {
+        let secured = operation
+            .get("security")
+            .and_then(|security| security.as_array())
+            .is_some_and(|security| !security.is_empty());
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(|responses| responses.as_object_mut())
+        else {
+            continue;
+        };
+        if !secured {
+            continue;
+        }
+        for (status, description) in COMMON_ERRORS {
+            responses.entry(status).or_insert_with(|| {
+                serde_json::json!({
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                })
+            });
+        }
+    }
+}
+
+fn flatten_create_post(json: &mut serde_json::Value) {
+    let Some(schemas) = json
+        .pointer_mut("/components/schemas")
+        .and_then(|schemas| schemas.as_object_mut())
+    else {
+        return;
+    };
+    let (Some(post), Some(create)) = (schemas.get("PostInput"), schemas.get("CreatePost")) else {
+        return;
+    };
+    let Some(extra) = create.get("allOf").and_then(|parts| {
+        parts
+            .as_array()?
+            .iter()
+            .find(|part| part.get("properties").is_some())
+    }) else {
+        return;
+    };
+    let mut flat = post.clone();
+    if let (Some(properties), Some(more)) = (
+        flat.get_mut("properties").and_then(|p| p.as_object_mut()),
+        extra.get("properties").and_then(|p| p.as_object()),
+    ) {
+        properties.extend(
+            more.iter()
+                .map(|(name, schema)| (name.clone(), schema.clone())),
+        );
+    }
+    let mut required: Vec<serde_json::Value> = flat
+        .get("required")
+        .and_then(|r| r.as_array())
+        .cloned()
+        .unwrap_or_default();
+    required.extend(
+        extra
+            .get("required")
+            .and_then(|r| r.as_array())
+            .cloned()
+            .unwrap_or_default(),
+    );
+    flat["required"] = serde_json::Value::Array(required);
+    flat["description"] = create
+        .get("description")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    schemas.insert("CreatePost".to_owned(), flat);
 }
 
 /// `/openapi.json` and Swagger UI at `/docs`.
 pub fn routes() -> Router<AppState> {
     SwaggerUi::new(DOCS_PATH)
-        .url(OPENAPI_PATH, document())
+        .external_url_unchecked(OPENAPI_PATH, document())
         .into()
 }
 
@@ -82,20 +196,13 @@ mod tests {
 
     #[test]
     fn every_operation_requires_the_declared_security_scheme_or_none() {
-        let document = document();
-        let schemes = document
-            .components
-            .as_ref()
-            .map(|components| {
-                components
-                    .security_schemes
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        assert_eq!(schemes, vec![SECURITY_SCHEME.to_owned()]);
-        let json = serde_json::to_value(&document).unwrap_or_default();
+        let json = document();
+        let schemes: Vec<&String> = json["components"]["securitySchemes"]
+            .as_object()
+            .into_iter()
+            .flat_map(|schemes| schemes.keys())
+            .collect();
+        assert_eq!(schemes, [SECURITY_SCHEME]);
         for (path, item) in json["paths"].as_object().into_iter().flatten() {
             for (method, operation) in item.as_object().into_iter().flatten() {
                 for requirement in operation["security"].as_array().into_iter().flatten() {
@@ -132,7 +239,7 @@ mod tests {
 
     #[test]
     fn every_schema_reference_resolves_so_clients_and_fuzzers_see_the_whole_contract() {
-        let json = serde_json::to_value(document()).unwrap_or_default();
+        let json = document();
         let mut found = Vec::new();
         references(&json, &mut found);
         assert!(!found.is_empty(), "the document refers to its schemas");
@@ -148,14 +255,37 @@ mod tests {
 
     #[test]
     fn a_new_post_is_documented_as_its_integration_the_auto_fix_switch_and_the_post() {
-        let json = serde_json::to_value(document()).unwrap_or_default();
-        let create = json["components"]["schemas"]["CreatePost"].to_string();
-        for part in [
-            "integration_id",
-            "auto_fix",
-            "#/components/schemas/PostInput",
-        ] {
-            assert!(create.contains(part), "{part} is missing from {create}");
+        let json = document();
+        let create = &json["components"]["schemas"]["CreatePost"];
+        for field in ["integration_id", "auto_fix", "kind", "caption", "media"] {
+            assert!(
+                create["properties"].get(field).is_some(),
+                "{field} is missing from {create}"
+            );
         }
+        assert!(create.get("allOf").is_none(), "one flat object: {create}");
+        let required = create["required"].to_string();
+        assert!(required.contains("integration_id"), "{required}");
+    }
+
+    #[test]
+    fn every_api_key_operation_documents_the_common_errors() {
+        let json = document();
+        let mut checked = 0;
+        for (path, item) in json["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                if operation["security"].as_array().is_none_or(Vec::is_empty) {
+                    continue;
+                }
+                for (status, _) in COMMON_ERRORS {
+                    assert!(
+                        operation["responses"].get(status).is_some(),
+                        "{method} {path} does not document {status}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 10, "only {checked} secured operations");
     }
 }
