@@ -19,7 +19,7 @@ const SAMPLES: usize = 21;
 
 /// A container that read FINISHED at its first read may have finished earlier: its sample is
 /// this share of the time seen, so the median drifts down until a first read comes too early.
-const FIRST_READ_NUDGE: f64 = 0.95;
+const FIRST_READ_NUDGE: f64 = 0.98;
 
 /// How a worker spaces the reads of one container.
 #[derive(Debug, Clone, Copy, PartialEq)]
