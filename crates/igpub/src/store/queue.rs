@@ -168,6 +168,37 @@ const LEASE_POSTGRES: &str = concat!(
     post_columns!()
 );
 
+/// A step of a post: its new state and progress, only while this worker holds the lease and
+/// the post is in the state the step starts from. `$13` is unused here (the event's detail).
+macro_rules! step_update {
+    () => {
+        "UPDATE posts SET state = $4, progress = $5, next_attempt_at = $6, \
+         media_id = COALESCE($7, media_id), permalink = COALESCE($8, permalink), \
+         published_at = COALESCE($9, published_at), failure = $10, updated_at = $11, \
+         lease_owner = CASE WHEN $12 THEN NULL ELSE lease_owner END, \
+         lease_expires_at = CASE WHEN $12 THEN NULL ELSE lease_expires_at END \
+         WHERE id = $1 AND lease_owner = $2 AND state = $3 RETURNING "
+    };
+}
+
+const STEP_UPDATE: &str = concat!(
+    step_update!(),
+    post_columns!(),
+    ", CAST($13 AS TEXT) AS unused_detail"
+);
+
+const STEP_EVENT: &str = "INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+const STEP_POSTGRES: &str = concat!(
+    "WITH updated AS (",
+    step_update!(),
+    post_columns!(),
+    "), event AS (INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
+     SELECT id, $11, $3, $4, CAST($13 AS TEXT) FROM updated WHERE $13 IS NOT NULL) \
+     SELECT * FROM updated"
+);
+
 #[async_trait]
 impl QueueStore for SqlStore {
     fn now(&self) -> Timestamp {
@@ -254,58 +285,62 @@ impl QueueStore for SqlStore {
             (None, true) => Some("{}".to_owned()),
             (None, false) => None,
         };
-        let row: Option<PostRow> = on_pool!(&self.pool, |pool| {
-            async {
+        let next_attempt_at = match (step.next_attempt_at, step.release) {
+            (Some(at), _) => Some(at.as_millisecond()),
+            // A post still being worked stays due, so when its worker dies it is leased again
+            // as soon as the lease expires.
+            (None, false) => Some(now),
+            (None, true) => None,
+        };
+        // $1–$12 as in STEP_UPDATE; $13 the event's detail (no event when NULL).
+        macro_rules! bind_step {
+            ($query:expr) => {
+                $query
+                    .bind(post.to_string())
+                    .bind(owner)
+                    .bind(from.as_str())
+                    .bind(step.to.as_str())
+                    .bind(&progress)
+                    .bind(next_attempt_at)
+                    .bind(&step.media_id)
+                    .bind(&step.permalink)
+                    .bind(step.published_at.map(|at| at.as_millisecond()))
+                    .bind(&failure)
+                    .bind(now)
+                    .bind(step.release)
+                    .bind(&detail)
+            };
+        }
+        let row: Option<PostRow> = match &self.pool {
+            // One statement: the update and its event commit together without a transaction's
+            // extra round trips (BEGIN, COMMIT), the worker's most frequent write.
+            Pool::Postgres(pool) => {
+                bind_step!(sqlx::query_as(STEP_POSTGRES))
+                    .fetch_optional(pool)
+                    .await?
+            }
+            // SQLite has no data-modifying CTE: the same two writes in one transaction.
+            Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                let row: Option<PostRow> = sqlx::query_as(concat!(
-                    "UPDATE posts SET state = $4, progress = $5, next_attempt_at = $6, \
-                     media_id = COALESCE($7, media_id), permalink = COALESCE($8, permalink), \
-                     published_at = COALESCE($9, published_at), failure = $10, updated_at = $11, \
-                     lease_owner = CASE WHEN $12 THEN NULL ELSE lease_owner END, \
-                     lease_expires_at = CASE WHEN $12 THEN NULL ELSE lease_expires_at END \
-                     WHERE id = $1 AND lease_owner = $2 AND state = $3 RETURNING ",
-                    post_columns!()
-                ))
-                .bind(post.to_string())
-                .bind(owner)
-                .bind(from.as_str())
-                .bind(step.to.as_str())
-                .bind(&progress)
-                // A post still being worked stays due, so when its worker dies it is leased
-                // again as soon as the lease expires.
-                .bind(match (step.next_attempt_at, step.release) {
-                    (Some(at), _) => Some(at.as_millisecond()),
-                    (None, false) => Some(now),
-                    (None, true) => None,
-                })
-                .bind(&step.media_id)
-                .bind(&step.permalink)
-                .bind(step.published_at.map(|at| at.as_millisecond()))
-                .bind(&failure)
-                .bind(now)
-                .bind(step.release)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let row: Option<PostRow> = bind_step!(sqlx::query_as(STEP_UPDATE))
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if row.is_some()
                     && let Some(detail) = &detail
                 {
-                    sqlx::query(
-                        "INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(post.to_string())
-                    .bind(now)
-                    .bind(from.as_str())
-                    .bind(step.to.as_str())
-                    .bind(detail)
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query(STEP_EVENT)
+                        .bind(post.to_string())
+                        .bind(now)
+                        .bind(from.as_str())
+                        .bind(step.to.as_str())
+                        .bind(detail)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
-                Ok::<_, sqlx::Error>(row)
+                row
             }
-            .await?
-        });
+        };
         row.map(Post::try_from).transpose()?.ok_or_else(|| {
             StoreError::Conflict(format!(
                 "post {post} is no longer leased by this worker in state {from}"
