@@ -175,13 +175,19 @@ impl Usage {
             )
             .transient(true));
         }
+        // An unlimited budget is never read (its header share is 0 and it never refuses), so
+        // its window is not kept: load runs with lifted budgets skip the bookkeeping entirely.
         if let Some(app) = keys.app {
-            counters
-                .app
-                .entry(app)
-                .or_insert_with(hourly)
-                .add(now_ms, calls);
-            if let Some(ig) = keys.ig {
+            if budgets.app_calls_per_hour.is_some() {
+                counters
+                    .app
+                    .entry(app)
+                    .or_insert_with(hourly)
+                    .add(now_ms, calls);
+            }
+            if let Some(ig) = keys.ig
+                && budgets.account_calls_per_day.is_some()
+            {
                 counters
                     .account
                     .entry((app, ig))
@@ -189,14 +195,18 @@ impl Usage {
                     .add(now_ms, calls);
             }
         }
-        if let Some(user) = keys.user {
+        if let Some(user) = keys.user
+            && budgets.user_calls_per_hour.is_some()
+        {
             counters
                 .user
                 .entry(user)
                 .or_insert_with(hourly)
                 .add(now_ms, calls);
         }
-        if let Some(page) = keys.page {
+        if let Some(page) = keys.page
+            && budgets.page_calls_per_hour.is_some()
+        {
             counters
                 .page
                 .entry(page)
@@ -208,7 +218,9 @@ impl Usage {
 
     /// The `X-App-Usage` value for an app (shared/graph-api.md §7).
     pub fn app_header(&self, now_ms: i64, app: Option<u64>) -> String {
+        // Unlimited: nothing is counted and the share is 0, without taking the lock.
         let calls = app
+            .filter(|_| self.budgets.app_calls_per_hour.is_some())
             .and_then(|app| self.counters.lock().app.get(&app).map(|c| c.total(now_ms)))
             .unwrap_or(0);
         let call_count = percent(calls, self.budgets.app_calls_per_hour);
@@ -219,12 +231,13 @@ impl Usage {
 
     /// The `X-Business-Use-Case-Usage` value, keyed by IG user id (shared/graph-api.md §7).
     pub fn buc_header(&self, now_ms: i64, app: Option<u64>, igs: &[u64]) -> String {
-        let counters = self.counters.lock();
         let budget = self.budgets.account_calls_per_day;
+        // Unlimited: nothing is counted, so the lock is not taken.
+        let counters = budget.map(|_| self.counters.lock());
         let entries: Vec<String> = igs
             .iter()
             .map(|ig| {
-                let counter = app.and_then(|app| counters.account.get(&(app, *ig)));
+                let counter = app.and_then(|app| counters.as_ref()?.account.get(&(app, *ig)));
                 let calls = counter.map(|c| c.total(now_ms)).unwrap_or(0);
                 let regain_ms = match (counter, budget) {
                     (Some(counter), Some(budget)) => counter.ms_until_below(now_ms, budget),
@@ -262,6 +275,54 @@ mod tests {
         counter.add(30 * 60_000, 3);
         assert_eq!(counter.ms_until_below(30 * 60_000, 6), 30 * 60_000);
         assert_eq!(counter.ms_until_below(30 * 60_000, 7), 0);
+    }
+
+    #[test]
+    fn unlimited_budgets_keep_no_windows_and_report_no_usage() {
+        let usage = Usage::new(RateBudgets::unlimited());
+        let keys = UsageKeys {
+            app: Some(1),
+            user: Some(3),
+            page: Some(4),
+            ig: Some(2),
+        };
+        for _ in 0..1000 {
+            assert!(usage.admit(0, keys, 1).is_ok());
+        }
+        {
+            let counters = usage.counters.lock();
+            assert!(counters.app.is_empty() && counters.account.is_empty());
+            assert!(counters.user.is_empty() && counters.page.is_empty());
+        }
+        assert_eq!(
+            usage.app_header(0, Some(1)),
+            r#"{"call_count":0,"total_cputime":0,"total_time":0}"#
+        );
+        assert_eq!(
+            usage.buc_header(0, Some(1), &[2]),
+            r#"{"2":[{"type":"instagram","call_count":0,"total_cputime":0,"total_time":0,"estimated_time_to_regain_access":0}]}"#
+        );
+    }
+
+    #[test]
+    fn a_limited_app_budget_still_counts_beside_an_unlimited_account() {
+        let usage = Usage::new(RateBudgets {
+            app_calls_per_hour: Some(10),
+            ..RateBudgets::unlimited()
+        });
+        let keys = UsageKeys {
+            app: Some(1),
+            ig: Some(2),
+            ..UsageKeys::default()
+        };
+        for _ in 0..5 {
+            assert!(usage.admit(0, keys, 1).is_ok());
+        }
+        assert_eq!(
+            usage.app_header(0, Some(1)),
+            r#"{"call_count":50,"total_cputime":25,"total_time":25}"#
+        );
+        assert!(usage.counters.lock().account.is_empty());
     }
 
     #[test]

@@ -10,12 +10,17 @@ mod database;
 mod proc_stats;
 mod publish;
 mod report;
+mod sim_load;
 mod sim_process;
 mod worker_process;
 
 pub use proc_stats::{ProcessUsage, cpu_of_stat, peak_rss_of_status, read_usage};
 pub use publish::{Arrival, PublishBenchConfig, current_exe, run_publish_bench};
 pub use report::{PublishReport, TruthCheck, check_truth, per_post, quantile};
+pub use sim_load::{
+    MemoryReport, Mix, MixError, RequestKind, SimBenchConfig, SimBenchReport, ThroughputReport,
+    resident_kib_of_status, run_sim_bench,
+};
 pub use sim_process::{SimAccount, SimFlags, SimProcess, base_url_of_banner};
 pub use worker_process::{
     PollStrategy, SEED_POLL_INTERVAL, WorkerProcessOptions, run_worker_process,

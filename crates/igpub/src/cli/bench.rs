@@ -1,19 +1,20 @@
 //! `igpub bench …`: measuring instruments that run the product against the simulator.
 //! `publish` is the publishing benchmark of issue #9 (see BENCHMARKS.md for how to read it);
 //! `chaos` (issue #5) kills worker processes at random under injected faults and checks that
-//! no post was published twice or lost.
+//! no post was published twice or lost; `sim` (issue #3) measures the simulator's own speed and
+//! the memory its containers take.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-#[path = "bench_chaos.rs"]
+#[path = "bench_chaos/mod.rs"]
 mod chaos;
 
 use crate::bench::{
-    Arrival, PollStrategy, PublishBenchConfig, WorkerProcessOptions, current_exe,
-    run_publish_bench, run_worker_process,
+    Arrival, Mix, PollStrategy, PublishBenchConfig, SimBenchConfig, WorkerProcessOptions,
+    current_exe, run_publish_bench, run_sim_bench, run_worker_process,
 };
 
 /// Flags of `igpub bench`.
@@ -33,6 +34,17 @@ pub enum BenchCommand {
     /// Publish posts through worker processes that are killed at random, under injected faults
     /// (commit-then-fail among them), then compare the store with the simulator's ground truth.
     Chaos(chaos::ChaosArgs),
+    /// Measure the simulator itself (issue #3): requests/s, latency, CPU and memory per
+    /// container.
+    ///
+    /// Throughput: keep-alive HTTP/1.1 connections send a mix of Graph requests for a while;
+    /// the report gives requests/s, round-trip p50/p99 and the CPU seconds of the simulator
+    /// and of the load generator per 1,000 requests. Memory: N containers are created and the
+    /// simulator's resident memory is read before and after. The simulator runs as its own
+    /// process with no latency, budgets lifted and --no-fetch; the load generator shares the
+    /// machine's cores with it, which the report says. Exits 1 if any request failed or a
+    /// count disagrees. E.g. `igpub bench sim --connections 256`; figures in BENCHMARKS.md.
+    Sim(SimArgs),
     /// One worker process of `bench publish` (started by it; stops when stdin closes).
     #[command(hide = true)]
     Worker(BenchWorkerArgs),
@@ -90,6 +102,35 @@ pub struct PublishArgs {
     pub json: bool,
 }
 
+/// Flags of `igpub bench sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Seconds the throughput phase sends requests.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Keep-alive HTTP/1.1 connections, one request in flight on each.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// What the throughput phase sends: `realistic` (60 % container status reads, 15 %
+    /// publishing-limit reads, 15 % account reads, 10 % container creations), `get-only`, or
+    /// weights such as `status=6,limit=1,user=1,create=2`.
+    #[arg(long, default_value = "realistic")]
+    pub mix: String,
+    /// Share (0–1) of requests that create a container, the reads keeping their proportions;
+    /// overrides the mix's own share.
+    #[arg(long)]
+    pub post_share: Option<f64>,
+    /// Containers the memory phase creates while the simulator's resident memory is watched.
+    #[arg(long, default_value_t = 100_000)]
+    pub containers: usize,
+    /// Accounts the simulator seeds; each may create 400 containers a day (graph-api.md §2.2).
+    #[arg(long, default_value_t = 1000)]
+    pub accounts: usize,
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Flags of the hidden `igpub bench worker`.
 #[derive(Debug, Args)]
 pub struct BenchWorkerArgs {
@@ -106,6 +147,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         BenchCommand::Publish(args) => publish(args).await,
         BenchCommand::Chaos(args) => chaos::run(args).await,
+        BenchCommand::Sim(args) => sim(args).await,
         BenchCommand::Worker(args) => {
             run_worker_process(WorkerProcessOptions {
                 concurrency: args.concurrency.max(1),
@@ -142,6 +184,39 @@ async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     }
     let clean = report.completed && report.duplicates == 0 && report.lost == 0;
     Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
+    let mut mix: Mix = args
+        .mix
+        .parse()
+        .map_err(|error| anyhow::anyhow!("--mix: {error}"))?;
+    if let Some(share) = args.post_share {
+        mix = mix
+            .with_post_share(share)
+            .map_err(|error| anyhow::anyhow!("--post-share: {error}"))?;
+    }
+    let duration = Duration::try_from_secs_f64(args.seconds)
+        .map_err(|_| anyhow::anyhow!("--seconds: must be a positive number"))?;
+    let config = SimBenchConfig {
+        duration,
+        connections: args.connections,
+        mix,
+        containers: args.containers,
+        accounts: args.accounts,
+        exe: current_exe()?,
+    };
+    let report = run_sim_bench(&config).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(if report.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
