@@ -23,7 +23,7 @@ use super::processing_times::{PollSchedule, ProcessingTimes};
 use super::quota::{QuotaGate, QuotaSettings};
 use crate::media::preflight::Preflight;
 use crate::store::{
-    Backend, IntegrationId, Pause, SharedStore, StoreError, TenantId, local_wakeup,
+    Backend, IntegrationId, Pause, Post, SharedStore, StoreError, TenantId, local_wakeup,
 };
 
 /// How a worker runs. `Default` suits production; tests shorten the times.
@@ -169,7 +169,66 @@ impl Core {
         now.checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::ZERO))
             .unwrap_or(now)
     }
+
+    /// Works a leased post, then makes sure it did not stop while still leased to this worker.
+    ///
+    /// Every step that ends normally gives the lease back (parks) or loses it, so a post that
+    /// is still ours when `work` returns is one whose step could not be saved: the database
+    /// restarted or a connection broke. The heartbeat renews every lease this worker holds, so
+    /// left alone that post would stay leased, and unworked, for as long as the process lives.
+    /// Instead the worker backs off, reads the post again and works it from its last saved
+    /// state, as a takeover after a crash would, until the lease is given back or taken over,
+    /// or the worker stops.
+    pub(crate) async fn work_until_released(&self, post: Post) {
+        let (tenant, id) = (post.tenant_id, post.id);
+        self.work(post).await;
+        let mut failures = 0u32;
+        loop {
+            if self.stopping.load(Ordering::SeqCst) || self.is_dead() {
+                return;
+            }
+            match self.store.get_post(tenant, id).await {
+                Ok(saved) if saved.lease_owner.as_deref() == Some(self.config.owner.as_str()) => {
+                    tracing::warn!(post_id = %id, failures, "a step could not be saved; working the post again from its saved state");
+                    tokio::time::sleep(self.store_retry_delay(failures)).await;
+                    failures = failures.saturating_add(1);
+                    if self.stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    // Read again after the wait: a person may have changed the post meanwhile.
+                    match self.store.get_post(tenant, id).await {
+                        Ok(saved)
+                            if saved.lease_owner.as_deref() == Some(self.config.owner.as_str()) =>
+                        {
+                            self.work(saved).await;
+                        }
+                        Ok(_) => return,
+                        Err(error) => tracing::warn!(post_id = %id, %error, "cannot read the post"),
+                    }
+                }
+                // Parked, finished, or taken over by another worker: nothing left to do here.
+                Ok(_) | Err(StoreError::NotFound { .. }) => return,
+                Err(error) => {
+                    tracing::warn!(post_id = %id, %error, "cannot read the post; retrying");
+                    tokio::time::sleep(self.store_retry_delay(failures)).await;
+                    failures = failures.saturating_add(1);
+                }
+            }
+        }
+    }
+
+    /// The wait after `failures` store failures on one post: the retry policy's backoff, but
+    /// never long, since the database is usually back within seconds of a restart.
+    fn store_retry_delay(&self, failures: u32) -> Duration {
+        self.config
+            .retry
+            .delay(failures, Duration::ZERO)
+            .min(STORE_RETRY_CAP)
+    }
 }
+
+/// The longest wait before a post whose step could not be saved is worked again.
+const STORE_RETRY_CAP: Duration = Duration::from_secs(10);
 
 /// A publishing worker. Cheap to clone; clones share everything.
 #[derive(Debug, Clone)]
@@ -306,7 +365,7 @@ impl Worker {
                             let core = Arc::clone(&core);
                             let done = Arc::clone(&self.done);
                             tasks.spawn(async move {
-                                core.work(post).await;
+                                core.work_until_released(post).await;
                                 drop(permit);
                                 done.notify_one();
                             });
