@@ -996,7 +996,25 @@ impl Core {
 
     /// Holds the post until its integration is reconnected.
     async fn hold(&self, post: Post, from: PostState, error: &GraphError) -> StepResult {
+        let refused = self.cached_token(post.integration_id);
         self.forget_token(post.integration_id);
+        if let Some(refused) = refused
+            && self
+                .store
+                .integration_token(post.tenant_id, post.integration_id)
+                .await
+                .is_ok_and(|stored| {
+                    secrecy::ExposeSecret::expose_secret(&stored) != refused.expose_secret()
+                })
+        {
+            // The account was reconnected after this token was read: the refusal is about the
+            // old token, so try again with the new one instead of undoing the reconnect.
+            let step = Step::to(from, post.progress.clone())
+                .detail(json!({"token": "replaced by a reconnect; trying again"}))
+                .park(Some(self.store.now()));
+            self.save(&post, from, step).await?;
+            return Ok(Flow::Stop);
+        }
         let reason = error.to_string();
         if let Err(mark_error) = self
             .store

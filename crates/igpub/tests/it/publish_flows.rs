@@ -118,6 +118,56 @@ async fn a_revoked_token_holds_the_posts_until_the_account_is_reconnected() {
 }
 
 #[tokio::test]
+async fn a_refusal_of_a_token_replaced_by_a_reconnect_does_not_hold_the_post() {
+    for_each_backend(|backend| async move {
+        let harness = Harness::start(backend, sim_config()).await;
+        let worker = harness.worker();
+        // The worker reads and keeps the account's token while publishing a first post.
+        let first = harness.create(0, image_post("Before the reconnect")).await;
+        harness.settle(&worker).await;
+        assert_eq!(harness.state_of(first.id).await, PostState::Published);
+
+        // Meta stops taking that token and the account is reconnected, all while the worker
+        // still holds the old token: its next call is refused with 190.
+        let old = token_of(&harness.accounts[0]);
+        harness
+            .sim
+            .fail_token(&old, TokenFailure::Expired)
+            .expect("token fails");
+        let fresh = harness.new_page_token(0).await;
+        harness
+            .backend
+            .store
+            .upsert_instagram_integration(
+                harness.tenant,
+                NewIntegration {
+                    page_token: SecretString::from(fresh),
+                    ..new_integration(&harness.accounts[0])
+                },
+            )
+            .await
+            .expect("reconnected");
+        let second = harness.create(0, image_post("After the reconnect")).await;
+        harness.settle(&worker).await;
+
+        assert_eq!(harness.state_of(second.id).await, PostState::Published);
+        let integration = harness
+            .backend
+            .store
+            .get_integration(harness.tenant, harness.integrations[0].id)
+            .await
+            .expect("integration");
+        assert_eq!(
+            integration.status,
+            IntegrationStatus::Active,
+            "the fresh reconnect stays active"
+        );
+        assert_eq!(harness.published(0).len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn containers_in_error_are_made_again_a_bounded_number_of_times() {
     for_each_backend(|backend| async move {
         let config = SimConfig {
