@@ -92,6 +92,8 @@ pub struct ReportArgs {
 
 /// Runs an insights command.
 pub async fn run(global: &GlobalArgs, args: InsightsArgs) -> anyhow::Result<ExitCode> {
+    // The scheduler runs for days: its warnings (refused metrics, pauses) must be seen.
+    crate::telemetry::init(global.log_format);
     let settings = global.settings()?;
     let store = global.open_store_with(&settings).await?;
     let graph = graph_client_with_pauses(

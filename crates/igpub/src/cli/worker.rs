@@ -24,6 +24,8 @@ pub struct WorkerArgs {
 
 /// Runs `igpub worker`.
 pub async fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    // A long-running process: its warnings (held posts, store errors) must reach the operator.
+    crate::telemetry::init(global.log_format);
     let settings = global.settings()?;
     let store = global.open_store_with(&settings).await?;
     let mut config = crate::background::worker_config(&settings);
