@@ -59,7 +59,8 @@ impl Modify for BearerApiKey {
 }
 
 /// The whole document, as served at `/openapi.json`: every area's paths and schemas merged
-/// into the service's, then finished by [`finish`].
+/// into the service's, then finished: the common errors on every API-key operation and a flat
+/// `CreatePost`.
 pub fn document() -> serde_json::Value {
     let mut document = ServiceApi::openapi();
     document.merge(super::integrations::IntegrationsApi::openapi());
