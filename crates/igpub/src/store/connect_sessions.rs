@@ -379,14 +379,8 @@ impl ConnectSessionStore for SqlStore {
     }
 
     async fn delete_expired_connect_sessions(&self) -> Result<u64, StoreError> {
-        let deleted = on_pool!(&self.pool, |pool| {
-            sqlx::query("DELETE FROM connect_sessions WHERE expires_at <= $1")
-                .bind(self.now_millis())
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(deleted)
+        self.delete_expired(super::sql::ExpiringTable::ConnectSessions)
+            .await
     }
 }
 

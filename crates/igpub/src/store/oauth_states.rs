@@ -132,13 +132,7 @@ impl OAuthStateStore for SqlStore {
     }
 
     async fn delete_expired_oauth_states(&self) -> Result<u64, StoreError> {
-        let deleted = on_pool!(&self.pool, |pool| {
-            sqlx::query("DELETE FROM oauth_states WHERE expires_at <= $1")
-                .bind(self.now_millis())
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(deleted)
+        self.delete_expired(super::sql::ExpiringTable::OAuthStates)
+            .await
     }
 }

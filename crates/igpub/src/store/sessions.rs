@@ -180,14 +180,8 @@ impl DashboardSessionStore for SqlStore {
     }
 
     async fn delete_expired_dashboard_sessions(&self) -> Result<u64, StoreError> {
-        let deleted = on_pool!(&self.pool, |pool| {
-            sqlx::query("DELETE FROM dashboard_sessions WHERE expires_at <= $1")
-                .bind(self.now_millis())
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(deleted)
+        self.delete_expired(super::sql::ExpiringTable::DashboardSessions)
+            .await
     }
 }
 

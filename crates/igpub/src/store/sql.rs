@@ -43,6 +43,17 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// The tables whose rows carry an `expires_at` and are swept when it has come.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ExpiringTable {
+    /// Facebook Login states.
+    OAuthStates,
+    /// Account choices waiting after a login.
+    ConnectSessions,
+    /// Dashboard sign-ins.
+    DashboardSessions,
+}
+
 /// The store over an SQL pool.
 #[derive(Debug)]
 pub(crate) struct SqlStore {
@@ -68,6 +79,24 @@ impl SqlStore {
     /// Now, to the millisecond (the precision stored).
     pub(crate) fn now_millis(&self) -> i64 {
         self.clock.now().as_millisecond()
+    }
+
+    /// Deletes the rows of `table` whose `expires_at` has come; returns how many.
+    pub(crate) async fn delete_expired(&self, table: ExpiringTable) -> Result<u64, StoreError> {
+        let sql = match table {
+            ExpiringTable::OAuthStates => "DELETE FROM oauth_states WHERE expires_at <= $1",
+            ExpiringTable::ConnectSessions => "DELETE FROM connect_sessions WHERE expires_at <= $1",
+            ExpiringTable::DashboardSessions => {
+                "DELETE FROM dashboard_sessions WHERE expires_at <= $1"
+            }
+        };
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query(sql)
+                .bind(self.now_millis())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
     }
 
     /// Now plus `after`, in stored milliseconds; `field` names the argument if it overflows.
