@@ -92,8 +92,6 @@ pub struct ReportArgs {
 
 /// Runs an insights command.
 pub async fn run(global: &GlobalArgs, args: InsightsArgs) -> anyhow::Result<ExitCode> {
-    // The scheduler runs for days: its warnings (refused metrics, pauses) must be seen.
-    crate::telemetry::init(global.log_format);
     let settings = global.settings()?;
     let store = global.open_store_with(&settings).await?;
     let graph = graph_client_with_pauses(
@@ -107,6 +105,8 @@ pub async fn run(global: &GlobalArgs, args: InsightsArgs) -> anyhow::Result<Exit
         InsightsCommand::Pull(args) => pull(&ctx, args, &mut out).await,
         InsightsCommand::Report(args) => report(&ctx, args, &mut out).await,
         InsightsCommand::Schedule => {
+            // The scheduler runs for days: its warnings (refused metrics, pauses) must be seen.
+            crate::telemetry::init(global.log_format);
             schedule::run(ctx, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
