@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use jiff::SignedDuration;
 
 use super::GlobalArgs;
+use crate::http::media::RoleName;
 use crate::media::fix::FixOptions;
 use crate::media::hosting::{MediaKind, MediaStorage};
 use crate::media::preflight::MediaRole;
@@ -45,7 +46,7 @@ pub enum MediaCommand {
         /// What the file is for: feed-image (default for images), story-image, reel-cover,
         /// reel (default for videos) or story-video.
         #[arg(long, value_enum)]
-        role: Option<RoleArg>,
+        role: Option<RoleName>,
         /// The file (JPEG, PNG, WebP, MP4 or MOV; its kind is read from its bytes).
         file: PathBuf,
     },
@@ -56,33 +57,6 @@ pub enum MediaCommand {
         #[arg(long)]
         dry_run: bool,
     },
-}
-
-/// A media role on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RoleArg {
-    /// A feed or carousel image.
-    FeedImage,
-    /// A story image.
-    StoryImage,
-    /// A reel's cover.
-    ReelCover,
-    /// A reel.
-    Reel,
-    /// A story video.
-    StoryVideo,
-}
-
-impl RoleArg {
-    fn role(self) -> MediaRole {
-        match self {
-            Self::FeedImage => MediaRole::FeedImage,
-            Self::StoryImage => MediaRole::StoryImage,
-            Self::ReelCover => MediaRole::ReelCover,
-            Self::Reel => MediaRole::Reel,
-            Self::StoryVideo => MediaRole::StoryVideo,
-        }
-    }
 }
 
 /// Runs `igpub media`.
@@ -102,7 +76,7 @@ pub async fn run(global: &GlobalArgs, args: MediaArgs) -> anyhow::Result<ExitCod
             storage.as_ref(),
             tenant,
             &file,
-            role.map(RoleArg::role),
+            role.map(RoleName::role),
             auto_fix,
         )
         .await

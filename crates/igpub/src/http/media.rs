@@ -80,7 +80,18 @@ pub fn public_routes(state: &AppState) -> Router<AppState> {
 pub struct MediaApi;
 
 /// What the file is for; it decides the auto-fix's target (graph-api.md §2.3).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Deserialize,
+    Serialize,
+    utoipa::ToSchema,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleName {
     /// A feed image or carousel image (the default for images): 4:5 to 1.91:1.
@@ -97,7 +108,8 @@ pub enum RoleName {
 }
 
 impl RoleName {
-    fn role(self) -> MediaRole {
+    /// The pre-flight role it names.
+    pub fn role(self) -> MediaRole {
         match self {
             Self::FeedImage => MediaRole::FeedImage,
             Self::StoryImage => MediaRole::StoryImage,
