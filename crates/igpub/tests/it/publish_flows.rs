@@ -6,11 +6,10 @@ use igpub::publish::PostsError;
 use igpub::publish::service::{CreatePost, ListQuery};
 use igpub::store::Clock as _;
 use igpub::store::testing::for_each_backend;
-use igpub::store::{IntegrationStatus, NewIntegration, PostState};
+use igpub::store::{IntegrationStatus, PostState};
 use igpub_sim::{SimConfig, TokenFailure};
-use secrecy::SecretString;
 
-use crate::publish_support::{Harness, image_post, new_integration, sim_config, token_of};
+use crate::publish_support::{Harness, image_post, sim_config, token_of};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -97,17 +96,7 @@ async fn a_revoked_token_holds_the_posts_until_the_account_is_reconnected() {
         assert!(harness.published(0).is_empty());
 
         // The reconnect: a new Page token for the same account.
-        let fresh = harness.new_page_token(0).await;
-        let reconnect = NewIntegration {
-            page_token: SecretString::from(fresh),
-            ..new_integration(&harness.accounts[0])
-        };
-        harness
-            .backend
-            .store
-            .upsert_instagram_integration(harness.tenant, reconnect)
-            .await
-            .expect("reconnected");
+        harness.reconnect(0).await;
         harness.settle(&worker).await;
 
         assert_eq!(harness.state_of(first.id).await, PostState::Published);
@@ -134,19 +123,7 @@ async fn a_refusal_of_a_token_replaced_by_a_reconnect_does_not_hold_the_post() {
             .sim
             .fail_token(&old, TokenFailure::Expired)
             .expect("token fails");
-        let fresh = harness.new_page_token(0).await;
-        harness
-            .backend
-            .store
-            .upsert_instagram_integration(
-                harness.tenant,
-                NewIntegration {
-                    page_token: SecretString::from(fresh),
-                    ..new_integration(&harness.accounts[0])
-                },
-            )
-            .await
-            .expect("reconnected");
+        harness.reconnect(0).await;
         let second = harness.create(0, image_post("After the reconnect")).await;
         harness.settle(&worker).await;
 

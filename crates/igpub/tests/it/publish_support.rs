@@ -120,7 +120,21 @@ impl Harness {
     }
 
     /// Asks the simulator for a new Page token of account `index` (a reconnect).
-    pub async fn new_page_token(&self, index: usize) -> String {
+    /// Reconnects account `index`: a new Page token from the simulator, stored as a reconnect
+    /// through Facebook Login would store it.
+    pub async fn reconnect(&self, index: usize) {
+        let reconnect = NewIntegration {
+            page_token: secrecy::SecretString::from(self.new_page_token(index).await),
+            ..new_integration(&self.accounts[index])
+        };
+        self.backend
+            .store
+            .upsert_instagram_integration(self.tenant, reconnect)
+            .await
+            .expect("reconnected");
+    }
+
+    async fn new_page_token(&self, index: usize) -> String {
         let url = self.sim.base_url().join("__sim/tokens").expect("url");
         let answer: serde_json::Value = reqwest::Client::new()
             .post(url)
