@@ -90,7 +90,7 @@ pub use posts::{
     Created, FollowUp, NewPost, Post, PostEvent, PostFailure, PostFilter, PostId, PostProgress,
     PostState, PostStore, TenantChange,
 };
-pub use queue::{Pause, QueueStore, Step, WAKEUP_CHANNEL, local_wakeup};
+pub use queue::{AppliedSteps, Pause, QueueStore, Step, StepRequest, WAKEUP_CHANNEL, local_wakeup};
 pub use rotation::{KindRotation, SecretKind};
 pub use sessions::{DashboardSession, DashboardSessionStore};
 pub use stats::StatsStore;

@@ -81,6 +81,117 @@ impl Step {
     }
 }
 
+/// A step of one post, for [`QueueStore::apply_steps`]: the post as the worker holds it, the
+/// state the step starts from, and the step.
+#[derive(Debug, Clone)]
+pub struct StepRequest {
+    /// The post as last saved (its id names the row; the rest builds the saved post).
+    pub post: Post,
+    /// The state the step starts from; the step is saved only while the post is still in it.
+    pub from: PostState,
+    /// The step.
+    pub step: Step,
+}
+
+impl StepRequest {
+    /// The post as [`QueueStore::apply_steps`] saved it at `now` (epoch milliseconds of the
+    /// store's clock): the same columns the SQL writes, so the caller needs no read back.
+    pub fn saved(self, now: i64) -> Result<Post, StoreError> {
+        let Self { mut post, step, .. } = self;
+        post.next_attempt_at = next_attempt_millis(&step, now)
+            .map(|millis| timestamp("posts", "next_attempt_at", millis))
+            .transpose()?;
+        post.state = step.to;
+        post.progress = step.progress;
+        if step.media_id.is_some() {
+            post.media_id = step.media_id;
+        }
+        if step.permalink.is_some() {
+            post.permalink = step.permalink;
+        }
+        if let Some(at) = step.published_at {
+            post.published_at = Some(timestamp("posts", "published_at", at.as_millisecond())?);
+        }
+        post.failure = step.failure;
+        post.updated_at = timestamp("posts", "updated_at", now)?;
+        if step.release {
+            post.lease_owner = None;
+            post.lease_expires_at = None;
+        }
+        Ok(post)
+    }
+}
+
+/// What [`QueueStore::apply_steps`] saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedSteps {
+    /// The store's now the steps were saved at, in epoch milliseconds.
+    pub now: i64,
+    /// For each request in order: saved, or refused because the lease was lost or the post
+    /// left the step's starting state.
+    pub applied: Vec<bool>,
+}
+
+/// When a post is looked at next after `step`, in epoch milliseconds.
+fn next_attempt_millis(step: &Step, now: i64) -> Option<i64> {
+    match (step.next_attempt_at, step.release) {
+        (Some(at), _) => Some(at.as_millisecond()),
+        // A post still being worked stays due, so when its worker dies it is leased again as
+        // soon as the lease expires.
+        (None, false) => Some(now),
+        (None, true) => None,
+    }
+}
+
+/// A step as the columns it writes.
+struct StepColumns {
+    progress: String,
+    failure: Option<String>,
+    /// The timeline event's detail; no event when `None`.
+    detail: Option<String>,
+    next_attempt_at: Option<i64>,
+    published_at: Option<i64>,
+}
+
+impl StepColumns {
+    fn of(step: &Step, from: PostState, now: i64) -> Result<Self, StoreError> {
+        let detail = match (&step.detail, step.to != from) {
+            (Some(detail), _) => Some(to_json("detail", detail)?),
+            (None, true) => Some("{}".to_owned()),
+            (None, false) => None,
+        };
+        Ok(Self {
+            progress: to_json("progress", &step.progress)?,
+            failure: step
+                .failure
+                .as_ref()
+                .map(|failure| to_json("failure", failure))
+                .transpose()?,
+            detail,
+            next_attempt_at: next_attempt_millis(step, now),
+            published_at: step.published_at.map(|at| at.as_millisecond()),
+        })
+    }
+
+    /// One element of the JSON array the batched step SQL reads (strings only, so SQLite and
+    /// PostgreSQL read every field the same way).
+    fn batch_element(&self, id: PostId, from: PostState, step: &Step) -> serde_json::Value {
+        serde_json::json!({
+            "id": id.to_string(),
+            "from": from.as_str(),
+            "to": step.to.as_str(),
+            "progress": self.progress,
+            "next": self.next_attempt_at.map(|millis| millis.to_string()),
+            "media_id": step.media_id,
+            "permalink": step.permalink,
+            "published_at": self.published_at.map(|millis| millis.to_string()),
+            "failure": self.failure,
+            "release": if step.release { "y" } else { "n" },
+            "detail": self.detail,
+        })
+    }
+}
+
 /// A rate-limit pause every worker honours (graph-api.md §7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pause {
@@ -122,6 +233,18 @@ pub trait QueueStore: Send + Sync {
         from: PostState,
         step: Step,
     ) -> Result<Post, StoreError>;
+
+    /// Saves many steps of posts `owner` leases in one transaction (one statement on
+    /// PostgreSQL), each with its timeline event, as [`apply_step`](Self::apply_step) would one
+    /// by one. A step whose post is no longer leased by `owner` or no longer in its starting
+    /// state is not saved and says so in [`AppliedSteps::applied`]; the others are saved. Of
+    /// two steps of one post in a batch only the first is saved; the second is refused (a
+    /// worker saves a post's steps one at a time, so only a caller's bug makes two).
+    async fn apply_steps(
+        &self,
+        owner: &str,
+        requests: &[StepRequest],
+    ) -> Result<AppliedSteps, StoreError>;
 
     /// When the next post becomes due (or its lease expires), if any.
     async fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError>;
@@ -199,6 +322,58 @@ const STEP_POSTGRES: &str = concat!(
      SELECT * FROM updated"
 );
 
+/// The steps of a batch as rows `s`, read from `$1`, a JSON array of
+/// [`StepColumns::batch_element`]s, by the named table function.
+macro_rules! batch_steps {
+    ($elements:literal) => {
+        concat!(
+            "(SELECT value ->> 'id' AS s_id, value ->> 'from' AS s_from, value ->> 'to' AS s_to, \
+             value ->> 'progress' AS s_progress, CAST(value ->> 'next' AS BIGINT) AS s_next, \
+             value ->> 'media_id' AS s_media_id, value ->> 'permalink' AS s_permalink, \
+             CAST(value ->> 'published_at' AS BIGINT) AS s_published_at, \
+             value ->> 'failure' AS s_failure, value ->> 'release' AS s_release, \
+             value ->> 'detail' AS s_detail FROM ",
+            $elements,
+            ") AS s"
+        )
+    };
+}
+
+/// [`step_update!`] for a whole batch: `$2` the owner, `$3` now.
+macro_rules! batch_update {
+    ($elements:literal) => {
+        concat!(
+            "UPDATE posts SET state = s.s_to, progress = s.s_progress, next_attempt_at = s.s_next, \
+             media_id = COALESCE(s.s_media_id, posts.media_id), \
+             permalink = COALESCE(s.s_permalink, posts.permalink), \
+             published_at = COALESCE(s.s_published_at, posts.published_at), \
+             failure = s.s_failure, updated_at = $3, \
+             lease_owner = CASE WHEN s.s_release = 'y' THEN NULL ELSE posts.lease_owner END, \
+             lease_expires_at = CASE WHEN s.s_release = 'y' THEN NULL ELSE posts.lease_expires_at END \
+             FROM ",
+            batch_steps!($elements),
+            " WHERE posts.id = s.s_id AND posts.lease_owner = $2 AND posts.state = s.s_from"
+        )
+    };
+}
+
+const STEPS_SQLITE: &str = concat!(batch_update!("json_each($1)"), " RETURNING id");
+
+/// The timeline events of the steps whose ids are in `$3` (a JSON array), at `$2`.
+const STEPS_EVENTS_SQLITE: &str = "INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
+     SELECT value ->> 'id', $2, value ->> 'from', value ->> 'to', value ->> 'detail' \
+     FROM json_each($1) WHERE value ->> 'detail' IS NOT NULL \
+     AND value ->> 'id' IN (SELECT value FROM json_each($3))";
+
+const STEPS_POSTGRES: &str = concat!(
+    "WITH updated AS (",
+    batch_update!("jsonb_array_elements(CAST($1 AS jsonb))"),
+    " RETURNING posts.id, s.s_from, s.s_to, s.s_detail), \
+     event AS (INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
+     SELECT id, $3, s_from, s_to, s_detail FROM updated WHERE s_detail IS NOT NULL) \
+     SELECT id FROM updated"
+);
+
 #[async_trait]
 impl QueueStore for SqlStore {
     fn now(&self) -> Timestamp {
@@ -274,24 +449,13 @@ impl QueueStore for SqlStore {
         step: Step,
     ) -> Result<Post, StoreError> {
         let now = self.now_millis();
-        let progress = to_json("progress", &step.progress)?;
-        let failure = step
-            .failure
-            .as_ref()
-            .map(|failure| to_json("failure", failure))
-            .transpose()?;
-        let detail = match (&step.detail, step.to != from) {
-            (Some(detail), _) => Some(to_json("detail", detail)?),
-            (None, true) => Some("{}".to_owned()),
-            (None, false) => None,
-        };
-        let next_attempt_at = match (step.next_attempt_at, step.release) {
-            (Some(at), _) => Some(at.as_millisecond()),
-            // A post still being worked stays due, so when its worker dies it is leased again
-            // as soon as the lease expires.
-            (None, false) => Some(now),
-            (None, true) => None,
-        };
+        let StepColumns {
+            progress,
+            failure,
+            detail,
+            next_attempt_at,
+            published_at,
+        } = StepColumns::of(&step, from, now)?;
         // $1–$12 as in STEP_UPDATE; $13 the event's detail (no event when NULL).
         macro_rules! bind_step {
             ($query:expr) => {
@@ -304,7 +468,7 @@ impl QueueStore for SqlStore {
                     .bind(next_attempt_at)
                     .bind(&step.media_id)
                     .bind(&step.permalink)
-                    .bind(step.published_at.map(|at| at.as_millisecond()))
+                    .bind(published_at)
                     .bind(&failure)
                     .bind(now)
                     .bind(step.release)
@@ -345,6 +509,75 @@ impl QueueStore for SqlStore {
             StoreError::Conflict(format!(
                 "post {post} is no longer leased by this worker in state {from}"
             ))
+        })
+    }
+
+    async fn apply_steps(
+        &self,
+        owner: &str,
+        requests: &[StepRequest],
+    ) -> Result<AppliedSteps, StoreError> {
+        let now = self.now_millis();
+        if requests.is_empty() {
+            return Ok(AppliedSteps {
+                now,
+                applied: Vec::new(),
+            });
+        }
+        // One step per post: the SQL would apply one of two at random.
+        let mut seen = std::collections::HashSet::with_capacity(requests.len());
+        let first: Vec<bool> = requests
+            .iter()
+            .map(|request| seen.insert(request.post.id))
+            .collect();
+        let elements = requests
+            .iter()
+            .zip(&first)
+            .filter(|(_, first)| **first)
+            .map(|(request, _)| {
+                StepColumns::of(&request.step, request.from, now).map(|columns| {
+                    columns.batch_element(request.post.id, request.from, &request.step)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let elements = to_json("steps", &elements)?;
+        let saved: Vec<String> = match &self.pool {
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar(STEPS_POSTGRES)
+                    .bind(&elements)
+                    .bind(owner)
+                    .bind(now)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let saved: Vec<String> = sqlx::query_scalar(STEPS_SQLITE)
+                    .bind(&elements)
+                    .bind(owner)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if !saved.is_empty() {
+                    sqlx::query(STEPS_EVENTS_SQLITE)
+                        .bind(&elements)
+                        .bind(now)
+                        .bind(to_json("saved", &saved)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                saved
+            }
+        };
+        let saved: std::collections::HashSet<String> = saved.into_iter().collect();
+        Ok(AppliedSteps {
+            now,
+            applied: requests
+                .iter()
+                .zip(first)
+                .map(|(request, first)| first && saved.contains(&request.post.id.to_string()))
+                .collect(),
         })
     }
 

@@ -30,4 +30,5 @@ mod publish_http;
 mod publish_limits;
 mod publish_support;
 mod store;
+mod store_steps;
 mod vault;
