@@ -9,6 +9,7 @@
 
 mod advice;
 mod backoff;
+mod coalesce;
 mod containers;
 mod metrics;
 mod pauses;
@@ -16,6 +17,7 @@ mod poller;
 mod processing_times;
 mod quota;
 pub mod service;
+mod step_writer;
 mod steps;
 mod worker;
 

@@ -13,6 +13,7 @@ use igpub_graph::{AuthedClient, GraphError, IgUserId, PublishingLimit};
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::Mutex;
 
+use super::coalesce::Coalescer;
 use crate::store::{SharedStore, StoreError};
 
 /// The publishing window (graph-api.md §2.8: a moving 24 h).
@@ -25,7 +26,8 @@ pub struct QuotaSettings {
     pub assumed_total: u32,
     /// A cached read older than this is read again when it matters.
     pub refresh_after: Duration,
-    /// When only posts still being published fill the quota, look again this much later.
+    /// When only posts still being published fill the quota, wait this long for them to
+    /// settle, then (if they still fill it) look again this much later.
     pub in_flight_retry: Duration,
 }
 
@@ -48,6 +50,14 @@ pub enum QuotaDecision {
     WaitUntil(Timestamp),
 }
 
+/// One look at the account's quota.
+enum Decision {
+    /// The answer.
+    Final(QuotaDecision),
+    /// Full only if the publishes in flight count: look again when one settles.
+    InFlightMayFill,
+}
+
 /// Holds a slot while a publish is in flight.
 #[derive(Debug)]
 pub struct QuotaTicket {
@@ -60,6 +70,7 @@ impl Drop for QuotaTicket {
         if let Some(account) = self.gate.accounts.lock().get_mut(&self.account) {
             account.in_flight = account.in_flight.saturating_sub(1);
         }
+        self.gate.settled.notify_waiters();
     }
 }
 
@@ -75,6 +86,8 @@ struct GateInner {
     accounts: Mutex<HashMap<String, AccountQuota>>,
     /// One Meta read per account at a time.
     reading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Pinged whenever a ticket is given back (its publish settled).
+    settled: tokio::sync::Notify,
 }
 
 /// Why the gate could not decide.
@@ -114,16 +127,52 @@ impl QuotaGate {
     /// Decides for one more post of `ig_user_id`.
     pub async fn check(
         &self,
-        store: &SharedStore,
+        log: &PublishLog,
         client: &AuthedClient,
         ig_user_id: &str,
         now: Timestamp,
     ) -> Result<QuotaDecision, QuotaError> {
+        let give_up_at = tokio::time::Instant::now() + self.settings.in_flight_retry;
+        loop {
+            // Registered before the log is read, so a publish settling meanwhile is not missed.
+            let settled = self.inner.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            match self.decide(log, client, ig_user_id, now).await? {
+                Decision::InFlightMayFill if tokio::time::Instant::now() < give_up_at => {
+                    // A publish in flight is either saved in the log by now (and counted both
+                    // there and in flight) or not yet: once it settles the count is exact.
+                    let _ = tokio::time::timeout_at(give_up_at, settled).await;
+                }
+                Decision::InFlightMayFill => {
+                    let retry = SignedDuration::try_from(self.settings.in_flight_retry)
+                        .unwrap_or(SignedDuration::from_secs(5));
+                    return Ok(QuotaDecision::WaitUntil(
+                        now.checked_add(retry).unwrap_or(now),
+                    ));
+                }
+                Decision::Final(decision) => return Ok(decision),
+            }
+        }
+    }
+
+    async fn decide(
+        &self,
+        log: &PublishLog,
+        client: &AuthedClient,
+        ig_user_id: &str,
+        now: Timestamp,
+    ) -> Result<Decision, QuotaError> {
         let since = now.checked_sub(QUOTA_WINDOW).unwrap_or(Timestamp::MIN);
-        let (own, oldest) = store.published_since(ig_user_id, since).await?;
+        let (own, oldest) = log.published_since(ig_user_id, since).await?;
         let (mut used, mut total, fresh) = self.estimate(ig_user_id, own, now);
         let in_flight = self.in_flight(ig_user_id);
         if used + in_flight + 1 > total && !fresh {
+            if in_flight > 0 {
+                // Meta's count matches our log only while none of our publishes is on its
+                // way (one may be counted by Meta and not yet saved, or the reverse).
+                return Ok(Decision::InFlightMayFill);
+            }
             let lock = self.reading_lock(ig_user_id);
             let _reading = lock.lock().await;
             let (again_used, again_total, again_fresh) = self.estimate(ig_user_id, own, now);
@@ -132,6 +181,9 @@ impl QuotaGate {
             } else {
                 // graph-api.md §2.8: read quota_total from the API, never assume it.
                 let limit = client.publishing_limit(&IgUserId::new(ig_user_id)).await?;
+                // Our count as of Meta's answer, so that what we publish from now on is what
+                // the log adds to Meta's count (an older count would add some twice).
+                let (own, _) = log.published_since(ig_user_id, since).await?;
                 used = limit.quota_usage.max(own);
                 total = limit
                     .config
@@ -147,22 +199,20 @@ impl QuotaGate {
             }
         }
         if used + 1 > total {
-            return Ok(QuotaDecision::WaitUntil(next_slot(oldest, now)));
+            return Ok(Decision::Final(QuotaDecision::WaitUntil(next_slot(
+                oldest, now,
+            ))));
         }
         let mut accounts = self.inner.accounts.lock();
         let account = accounts.entry(ig_user_id.to_owned()).or_default();
         if used + account.in_flight + 1 > total {
-            let retry = SignedDuration::try_from(self.settings.in_flight_retry)
-                .unwrap_or(SignedDuration::from_secs(5));
-            return Ok(QuotaDecision::WaitUntil(
-                now.checked_add(retry).unwrap_or(now),
-            ));
+            return Ok(Decision::InFlightMayFill);
         }
         account.in_flight += 1;
-        Ok(QuotaDecision::Go(QuotaTicket {
+        Ok(Decision::Final(QuotaDecision::Go(QuotaTicket {
             gate: Arc::clone(&self.inner),
             account: ig_user_id.to_owned(),
-        }))
+        })))
     }
 
     /// (posts used in the window, quota, whether that comes from a fresh read of Meta).
@@ -203,6 +253,79 @@ impl QuotaGate {
                 .entry(ig_user_id.to_owned())
                 .or_default(),
         )
+    }
+}
+
+/// Accounts whose publish counts are read together, at most.
+const MAX_ACCOUNTS_PER_READ: usize = 256;
+
+/// What one account published in the window, and its oldest publish then.
+type Published = (u32, Option<Timestamp>);
+
+/// Our publish log (the store), as the gate reads it: the reads of posts that reach the gate
+/// together share one query.
+#[derive(Debug, Clone)]
+pub(crate) struct PublishLog {
+    reads: Coalescer<(String, Timestamp), Result<Published, StoreError>>,
+}
+
+impl PublishLog {
+    /// Starts the task that reads `store` for the gate.
+    pub(crate) fn spawn(store: SharedStore) -> Self {
+        let reads = Coalescer::spawn(MAX_ACCOUNTS_PER_READ, move |requests| {
+            let store = SharedStore::clone(&store);
+            async move { read_together(&store, requests).await }
+        });
+        Self { reads }
+    }
+
+    /// Posts published to the account since `since`, and the oldest of them.
+    pub(crate) async fn published_since(
+        &self,
+        ig_user_id: &str,
+        since: Timestamp,
+    ) -> Result<Published, StoreError> {
+        self.reads
+            .call((ig_user_id.to_owned(), since))
+            .await
+            .unwrap_or_else(|| Err(StoreError::Database(sqlx::Error::WorkerCrashed)))
+    }
+}
+
+/// One query for a batch of reads. The requests' windows differ by the moments between their
+/// arrivals; the batch uses the latest, which is the window as of the query: the answer each
+/// would have had from a query of its own run now.
+async fn read_together(
+    store: &SharedStore,
+    requests: Vec<(String, Timestamp)>,
+) -> Vec<Result<Published, StoreError>> {
+    if let [(account, since)] = requests.as_slice() {
+        return vec![store.published_since(account, *since).await];
+    }
+    let since = requests
+        .iter()
+        .map(|(_, since)| *since)
+        .max()
+        .unwrap_or(Timestamp::MIN);
+    let mut accounts: Vec<String> = requests
+        .iter()
+        .map(|(account, _)| account.clone())
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    match store.published_since_by_account(&accounts, since).await {
+        Ok(counts) => requests
+            .iter()
+            .map(|(account, _)| Ok(counts.get(account).copied().unwrap_or((0, None))))
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, accounts = accounts.len(), "cannot read publish counts together; reading them one by one");
+            let mut results = Vec::with_capacity(requests.len());
+            for (account, since) in &requests {
+                results.push(store.published_since(account, *since).await);
+            }
+            results
+        }
     }
 }
 

@@ -24,9 +24,11 @@ use super::metrics::bump;
 use super::pauses::scope_of;
 use super::quota::{QUOTA_WINDOW, QuotaDecision, next_slot};
 use super::worker::Core;
-use crate::domain::{CaptionFingerprint, PostKind, PostSpec};
+use crate::domain::{CaptionFingerprint, PostInput, PostKind, PostSpec};
 use crate::media::preflight::{MediaCheckRequest, MediaRole, Rule as PreflightRule};
-use crate::store::{FollowUp, Post, PostFailure, PostProgress, PostState, Step, StoreError};
+use crate::store::{
+    FollowUp, Post, PostFailure, PostProgress, PostState, Step, StepRequest, StoreError,
+};
 
 /// What to do after a step.
 pub(crate) enum Flow {
@@ -59,12 +61,25 @@ impl Core {
     pub(crate) async fn work(&self, post: Post) {
         let span = tracing::info_span!("post", post_id = %post.id);
         let mut post = post;
+        // Parsed once, not at every step: a step never changes the input, and a person's edit
+        // (which does) makes the step conflict and ends this loop.
+        let mut parsed: Option<(PostInput, Result<PostSpec, String>)> = None;
         loop {
             if self.stopping.load(Ordering::SeqCst) || self.is_dead() {
                 return;
             }
             let id = post.id;
-            let flow = tracing::Instrument::instrument(self.step(post), span.clone()).await;
+            if parsed
+                .as_ref()
+                .is_none_or(|(input, _)| *input != post.input)
+            {
+                let spec = PostSpec::parse(post.input.clone(), post.input_now)
+                    .map_err(|errors| errors.to_string());
+                parsed = Some((post.input.clone(), spec));
+            }
+            let Some((_, spec)) = &parsed else { return };
+            let flow =
+                tracing::Instrument::instrument(self.step(post, spec.as_ref()), span.clone()).await;
             match flow {
                 Ok(Flow::Continue(next)) => post = *next,
                 Ok(Flow::Stop) => return,
@@ -84,8 +99,8 @@ impl Core {
         }
     }
 
-    async fn step(&self, post: Post) -> StepResult {
-        let spec = match PostSpec::parse(post.input.clone(), post.input_now) {
+    async fn step(&self, post: Post, spec: Result<&PostSpec, &String>) -> StepResult {
+        let spec = match spec {
             Ok(spec) => spec,
             Err(errors) => {
                 let failure = our_failure(
@@ -96,12 +111,12 @@ impl Core {
             }
         };
         match post.state {
-            PostState::Draft | PostState::Scheduled => self.start(post, &spec).await,
-            PostState::Creating => self.create(post, &spec).await,
-            PostState::Processing => self.wait_processing(post, &spec).await,
+            PostState::Draft | PostState::Scheduled => self.start(post, spec).await,
+            PostState::Creating => self.create(post, spec).await,
+            PostState::Processing => self.wait_processing(post, spec).await,
             PostState::Ready | PostState::WaitingQuota => {
                 let from = post.state;
-                self.gate_and_publish(post, &spec, from).await
+                self.gate_and_publish(post, spec, from).await
             }
             PostState::Publishing => {
                 // A publish whose outcome was never saved: never re-send, verify.
@@ -116,8 +131,8 @@ impl Core {
                     .await?;
                 Ok(Flow::Continue(Box::new(next)))
             }
-            PostState::Verifying => self.verify(post, &spec).await,
-            PostState::Published => self.follow_up(post, &spec).await,
+            PostState::Verifying => self.verify(post, spec).await,
+            PostState::Published => self.follow_up(post, spec).await,
             PostState::Failed | PostState::Held | PostState::Cancelled => {
                 let progress = post.progress.clone();
                 self.save(&post, post.state, Step::to(post.state, progress).park(None))
@@ -131,10 +146,12 @@ impl Core {
         if self.crash_due() {
             return Err(StepError::Crashed);
         }
-        Ok(self
-            .store
-            .apply_step(post.id, &self.config.owner, from, step)
-            .await?)
+        let request = StepRequest {
+            post: post.clone(),
+            from,
+            step,
+        };
+        Ok(self.steps.save(request).await?)
     }
 
     async fn client(&self, post: &Post) -> Result<AuthedClient, StoreError> {
@@ -522,7 +539,7 @@ impl Core {
         let client = self.client(&post).await?;
         let ticket = match self
             .quota
-            .check(&self.store, &client, &post.ig_user_id, now)
+            .check(&self.publish_log, &client, &post.ig_user_id, now)
             .await
         {
             Ok(QuotaDecision::Go(ticket)) => ticket,

@@ -20,7 +20,8 @@ use super::metrics::{WorkerMetrics, bump};
 use super::pauses::{PauseBook, UsagePolicy};
 use super::poller::ContainerPoller;
 use super::processing_times::{PollSchedule, ProcessingTimes};
-use super::quota::{QuotaGate, QuotaSettings};
+use super::quota::{PublishLog, QuotaGate, QuotaSettings};
+use super::step_writer::StepWriter;
 use crate::media::preflight::Preflight;
 use crate::store::{
     Backend, IntegrationId, Pause, Post, SharedStore, StoreError, TenantId, local_wakeup,
@@ -119,9 +120,13 @@ pub(crate) struct Core {
     pub(crate) config: WorkerConfig,
     pub(crate) poller: ContainerPoller,
     pub(crate) quota: QuotaGate,
+    /// Our publish log, as the quota gate reads it.
+    pub(crate) publish_log: PublishLog,
     pub(crate) pauses: Arc<PauseBook>,
     pub(crate) processing: ProcessingTimes,
     pub(crate) metrics: Arc<WorkerMetrics>,
+    /// Saves steps, batching those that arrive together.
+    pub(crate) steps: StepWriter,
     tokens: Mutex<HashMap<IntegrationId, AccessToken>>,
     pub(crate) stopping: AtomicBool,
     saves: AtomicU32,
@@ -266,8 +271,10 @@ impl Worker {
         let core = Core {
             poller: ContainerPoller::spawn(graph.clone(), config.app_secret.clone()),
             quota: QuotaGate::new(config.quota.clone()),
+            publish_log: PublishLog::spawn(Arc::clone(&store)),
             processing: ProcessingTimes::new(&config.poll),
             metrics: Arc::default(),
+            steps: StepWriter::spawn(Arc::clone(&store), config.owner.clone()),
             tokens: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
             saves: AtomicU32::new(0),

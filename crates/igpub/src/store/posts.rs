@@ -2,6 +2,7 @@
 //! filters and cursor paging, and the few changes a person may make (edit, cancel, publish now,
 //! retry). The worker's side of the same table is in [`super::queue`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -10,7 +11,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::sql::{SqlStore, is_foreign_key_violation, on_pool, optional_timestamp, timestamp};
+use super::sql::{
+    Pool, SqlStore, is_foreign_key_violation, on_pool, optional_timestamp, timestamp,
+};
 use super::{IdParseError, IntegrationId, StoreError, TenantId};
 use crate::domain::{PostInput, PostKind};
 
@@ -472,6 +475,15 @@ pub trait PostStore: Send + Sync {
         ig_user_id: &str,
         since: Timestamp,
     ) -> Result<(u32, Option<Timestamp>), StoreError>;
+
+    /// [`published_since`](Self::published_since) for many accounts in one query: each
+    /// account that published since `since`, with its count and its oldest publish (accounts
+    /// that did not are absent).
+    async fn published_since_by_account(
+        &self,
+        ig_user_ids: &[String],
+        since: Timestamp,
+    ) -> Result<HashMap<String, (u32, Option<Timestamp>)>, StoreError>;
 
     /// The input JSON of every post whose media must stay reachable: every post still on its
     /// way (draft, scheduled, held, in work) and every post published after
@@ -1119,5 +1131,51 @@ impl PostStore for SqlStore {
             u32::try_from(count).unwrap_or(u32::MAX),
             optional_timestamp(TABLE, "published_at", oldest)?,
         ))
+    }
+
+    async fn published_since_by_account(
+        &self,
+        ig_user_ids: &[String],
+        since: Timestamp,
+    ) -> Result<HashMap<String, (u32, Option<Timestamp>)>, StoreError> {
+        if ig_user_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let accounts = to_json("ig_user_ids", &ig_user_ids)?;
+        let rows: Vec<(String, i64, Option<i64>)> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT ig_user_id, COUNT(*), MIN(published_at) FROM posts \
+                     WHERE ig_user_id IN (SELECT value FROM json_each($1)) \
+                     AND published_at IS NOT NULL AND published_at > $2 GROUP BY ig_user_id",
+                )
+                .bind(&accounts)
+                .bind(since.as_millisecond())
+                .fetch_all(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT ig_user_id, COUNT(*), MIN(published_at) FROM posts \
+                     WHERE ig_user_id IN (SELECT jsonb_array_elements_text(CAST($1 AS jsonb))) \
+                     AND published_at IS NOT NULL AND published_at > $2 GROUP BY ig_user_id",
+                )
+                .bind(&accounts)
+                .bind(since.as_millisecond())
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        rows.into_iter()
+            .map(|(account, count, oldest)| {
+                Ok((
+                    account,
+                    (
+                        u32::try_from(count).unwrap_or(u32::MAX),
+                        optional_timestamp(TABLE, "published_at", oldest)?,
+                    ),
+                ))
+            })
+            .collect()
     }
 }
