@@ -275,20 +275,41 @@ impl SqlStore {
     }
 }
 
+/// When a post can be leased (epoch ms): its due time, or just after its lease expires when that
+/// is later. Posts being worked stay due, so "due and not leased" would visit every one of them;
+/// this expression is indexed (migration 0009, which must spell it the same) and read as a range.
+macro_rules! available_at {
+    () => {
+        "(CASE WHEN lease_expires_at >= next_attempt_at THEN lease_expires_at + 1 \
+         ELSE next_attempt_at END)"
+    };
+}
+
 const LEASE_SQLITE: &str = concat!(
     "UPDATE posts SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
-     SELECT id FROM posts WHERE next_attempt_at <= $3 \
-     AND (lease_expires_at IS NULL OR lease_expires_at < $3) \
-     ORDER BY next_attempt_at LIMIT $4) RETURNING ",
+     SELECT id FROM posts WHERE next_attempt_at IS NOT NULL AND ",
+    available_at!(),
+    " <= $3 ORDER BY ",
+    available_at!(),
+    " LIMIT $4) RETURNING ",
     post_columns!()
 );
 
 const LEASE_POSTGRES: &str = concat!(
     "UPDATE posts SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
-     SELECT id FROM posts WHERE next_attempt_at <= $3 \
-     AND (lease_expires_at IS NULL OR lease_expires_at < $3) \
-     ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+     SELECT id FROM posts WHERE next_attempt_at IS NOT NULL AND ",
+    available_at!(),
+    " <= $3 ORDER BY ",
+    available_at!(),
+    " LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
     post_columns!()
+);
+
+/// The next time a post can be leased.
+const NEXT_AVAILABLE: &str = concat!(
+    "SELECT MIN(",
+    available_at!(),
+    ") FROM posts WHERE next_attempt_at IS NOT NULL"
 );
 
 /// A step of a post: its new state and progress, only while this worker holds the lease and
@@ -583,13 +604,7 @@ impl QueueStore for SqlStore {
 
     async fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<i64> = on_pool!(&self.pool, |pool| {
-            sqlx::query_scalar(
-                "SELECT MIN(CASE WHEN lease_expires_at IS NOT NULL \
-                 AND lease_expires_at > next_attempt_at THEN lease_expires_at \
-                 ELSE next_attempt_at END) FROM posts WHERE next_attempt_at IS NOT NULL",
-            )
-            .fetch_one(pool)
-            .await?
+            sqlx::query_scalar(NEXT_AVAILABLE).fetch_one(pool).await?
         });
         next.map(|millis| timestamp("posts", "next_attempt_at", millis))
             .transpose()
