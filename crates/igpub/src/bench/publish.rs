@@ -54,6 +54,8 @@ pub struct PublishBenchConfig {
     pub workers: usize,
     /// Posts each worker works on at once.
     pub worker_concurrency: usize,
+    /// Async runtime threads of each worker process.
+    pub worker_threads: usize,
     /// When the posts fall due.
     pub arrival: Arrival,
     /// How the workers poll containers.
@@ -396,6 +398,8 @@ fn start_workers(
                     &config.worker_concurrency.to_string(),
                     "--poll-strategy",
                     config.poll_strategy.as_flag(),
+                    "--runtime-threads",
+                    &config.worker_threads.to_string(),
                 ])
                 // Secrets go through the environment, never argv (visible in `ps`).
                 .env("IGPUB_DATABASE_URL", &database.url)
@@ -521,6 +525,7 @@ mod tests {
             database_url: None,
             workers: 1,
             worker_concurrency: 100,
+            worker_threads: 1,
             arrival: Arrival::Burst,
             poll_strategy: PollStrategy::Adaptive,
             timeout: Duration::from_secs(60),

@@ -79,6 +79,11 @@ pub struct PublishArgs {
     /// Posts each worker works on at once.
     #[arg(long, default_value_t = 4000)]
     pub worker_concurrency: usize,
+    /// Async runtime threads of each worker process (`--runtime-threads`). One is the
+    /// cheapest per post: a worker waits on Meta and the database, and a second thread mostly
+    /// adds wake-ups between threads; scale with `--workers` instead.
+    #[arg(long, default_value_t = 1)]
+    pub worker_threads: usize,
     /// Every post due at the same instant (the default).
     #[arg(long, conflicts_with = "rate")]
     pub burst: bool,
@@ -169,6 +174,7 @@ async fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
         database_url: args.database_url,
         workers: args.workers,
         worker_concurrency: args.worker_concurrency,
+        worker_threads: args.worker_threads,
         arrival: args.rate.map_or(Arrival::Burst, Arrival::Rate),
         poll_strategy: args.poll_strategy,
         timeout: Duration::from_secs(args.timeout_s),

@@ -45,6 +45,12 @@ pub struct GlobalArgs {
     /// How log lines are written to stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+    /// Threads of the async runtime (default: one per core). A worker mostly waits on Meta
+    /// and the database: one thread per process, and more processes, cost the least CPU per
+    /// post (BENCHMARKS.md).
+    #[arg(long, global = true, value_name = "N", env = "IGPUB_RUNTIME_THREADS",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub runtime_threads: Option<u16>,
 }
 
 impl GlobalArgs {
@@ -110,10 +116,12 @@ pub enum Command {
 /// Parses the process arguments, runs the command and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(threads) = cli.global.runtime_threads {
+        runtime.worker_threads(usize::from(threads));
+    }
+    let runtime = match runtime.build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -134,6 +142,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let global = GlobalArgs {
         config: None,
         log_format: LogFormat::Human,
+        runtime_threads: None,
     };
     run_with(&global, command).await
 }

@@ -113,6 +113,7 @@ fn a_config_file_that_does_not_exist_is_named() {
     let global = GlobalArgs {
         config: Some("/nonexistent/igpub.toml".into()),
         log_format: LogFormat::Human,
+        runtime_threads: None,
     };
     let error = global.settings().unwrap_err().to_string();
     assert!(error.contains("/nonexistent/igpub.toml"), "{error}");
