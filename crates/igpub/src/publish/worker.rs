@@ -356,36 +356,45 @@ impl Worker {
                 last_refresh = Some(tokio::time::Instant::now());
             }
             let free = permits.available_permits();
-            let mut leased = 0;
-            if free > 0 {
-                match core
-                    .store
-                    .lease_due(
-                        &core.config.owner,
-                        u32::try_from(free.min(200)).unwrap_or(200),
-                        core.config.lease_for,
-                    )
-                    .await
-                {
-                    Ok(posts) => {
-                        leased = posts.len();
-                        for post in posts {
-                            let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                                break;
-                            };
-                            bump(&core.metrics.leased);
-                            let core = Arc::clone(&core);
-                            let done = Arc::clone(&self.done);
-                            tasks.spawn(async move {
-                                core.work_until_released(post).await;
-                                drop(permit);
-                                done.notify_one();
-                            });
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "cannot lease posts; retrying"),
+            if free == 0 {
+                // Every slot is busy: nothing can be leased until a post is done, and asking
+                // the database when the next post is due would only spin.
+                tokio::select! {
+                    () = &mut shutdown => break Ok(()),
+                    () = self.done.notified() => continue,
                 }
             }
+            let leased = match core
+                .store
+                .lease_due(
+                    &core.config.owner,
+                    u32::try_from(free.min(200)).unwrap_or(200),
+                    core.config.lease_for,
+                )
+                .await
+            {
+                Ok(posts) => {
+                    let leased = posts.len();
+                    for post in posts {
+                        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+                            break;
+                        };
+                        bump(&core.metrics.leased);
+                        let core = Arc::clone(&core);
+                        let done = Arc::clone(&self.done);
+                        tasks.spawn(async move {
+                            core.work_until_released(post).await;
+                            drop(permit);
+                            done.notify_one();
+                        });
+                    }
+                    leased
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot lease posts; retrying");
+                    0
+                }
+            };
             while tasks.try_join_next().is_some() {}
             if leased > 0 && leased == free {
                 // More may be due: look again as soon as a slot is free.
@@ -394,6 +403,9 @@ impl Worker {
                     () = self.done.notified() => continue,
                 }
             }
+            // Every due post is leased: sleep until the next one falls due (or a lease
+            // expires), a post is added or changed, a post of ours is done (it may have been
+            // parked for a moment), or at most `idle_recheck`.
             let wait = self.idle_wait().await;
             tokio::select! {
                 () = &mut shutdown => break Ok(()),
