@@ -15,6 +15,7 @@ use igpub_graph::{
     MediaListQuery, classify,
 };
 use jiff::SignedDuration;
+use secrecy::SecretString;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -1015,15 +1016,28 @@ impl Core {
     async fn hold(&self, post: Post, from: PostState, error: &GraphError) -> StepResult {
         let refused = self.cached_token(post.integration_id);
         self.forget_token(post.integration_id);
-        if let Some(refused) = refused
-            && self
+        let reason = error.to_string();
+        // Marked only while the refused token is still the stored one, in one compare-and-set:
+        // a reconnect landing between a check and the mark must never be undone. Without the
+        // token (another post of the account is holding and forgot it), that post marks; this
+        // one is held, and resumed within a second if the account turns out active.
+        let marked = match &refused {
+            Some(refused) => self
                 .store
-                .integration_token(post.tenant_id, post.integration_id)
+                .mark_needs_reconnect_if_token(
+                    post.tenant_id,
+                    post.integration_id,
+                    &SecretString::from(refused.expose_secret().to_owned()),
+                    &reason,
+                )
                 .await
-                .is_ok_and(|stored| {
-                    secrecy::ExposeSecret::expose_secret(&stored) != refused.expose_secret()
-                })
-        {
+                .unwrap_or_else(|mark_error| {
+                    tracing::warn!(%mark_error, "cannot mark the integration as needing a reconnect");
+                    true
+                }),
+            None => true,
+        };
+        if !marked {
             // The account was reconnected after this token was read: the refusal is about the
             // old token, so try again with the new one instead of undoing the reconnect.
             let step = Step::to(from, post.progress.clone())
@@ -1031,14 +1045,6 @@ impl Core {
                 .park(Some(self.store.now()));
             self.save(&post, from, step).await?;
             return Ok(Flow::Stop);
-        }
-        let reason = error.to_string();
-        if let Err(mark_error) = self
-            .store
-            .mark_needs_reconnect(post.tenant_id, post.integration_id, &reason)
-            .await
-        {
-            tracing::warn!(%mark_error, "cannot mark the integration as needing a reconnect");
         }
         let mut progress = post.progress.clone();
         progress.attempts = 0;

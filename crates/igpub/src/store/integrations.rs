@@ -556,6 +556,60 @@ impl IntegrationStore for SqlStore {
         self.set_health(tenant, integration, health).await
     }
 
+    async fn mark_needs_reconnect_if_token(
+        &self,
+        tenant: TenantId,
+        integration: IntegrationId,
+        refused: &SecretString,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let sealed: Option<Option<String>> = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar("SELECT api_key FROM integrations WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.to_string())
+                .bind(integration.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        let sealed = match sealed {
+            None => return Err(StoreError::not_found("integration", integration)),
+            Some(None) => return Err(StoreError::Disconnected(integration)),
+            Some(Some(sealed)) => sealed,
+        };
+        let stored = self.unseal(&sealed, &TokenContext::integration(tenant, integration))?;
+        if stored.expose_secret() != refused.expose_secret() {
+            return Ok(false);
+        }
+        // Compare-and-set on the envelope: every reconnect seals with a fresh nonce, so an
+        // unchanged envelope means no reconnect happened since it was read.
+        let marked = on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "UPDATE integrations SET status = $3, last_error = $4, updated_at = $5 \
+                 WHERE tenant_id = $1 AND id = $2 AND api_key = $6 AND status <> 'disconnected'",
+            )
+            .bind(tenant.to_string())
+            .bind(integration.to_string())
+            .bind(IntegrationStatus::NeedsReconnect.as_str())
+            .bind(truncate_chars(reason, MAX_ERROR_CHARS))
+            .bind(self.now_millis())
+            .bind(&sealed)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if marked == 1 {
+            return Ok(true);
+        }
+        // Not marked: the envelope changed (a reconnect) or the integration was disconnected
+        // since it was read.
+        match self.fetch_integration(tenant, integration).await? {
+            Some(found) if found.status == IntegrationStatus::Disconnected => {
+                Err(StoreError::Disconnected(integration))
+            }
+            Some(_) => Ok(false),
+            None => Err(StoreError::not_found("integration", integration)),
+        }
+    }
+
     async fn mark_verified(
         &self,
         tenant: TenantId,

@@ -403,6 +403,18 @@ pub trait IntegrationStore: Send + Sync {
         reason: &str,
     ) -> Result<Integration, StoreError>;
 
+    /// [`mark_needs_reconnect`](Self::mark_needs_reconnect), but only while `refused` is still
+    /// the stored token: a reconnect that stored a new token meanwhile is never undone by a
+    /// refusal of the old one. `true` when it marked, `false` when the token had been replaced;
+    /// [`StoreError::Disconnected`] for a disconnected integration.
+    async fn mark_needs_reconnect_if_token(
+        &self,
+        tenant: TenantId,
+        integration: IntegrationId,
+        refused: &SecretString,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
+
     /// Records a successful check of the token at `at`: active again, last error cleared.
     async fn mark_verified(
         &self,

@@ -643,6 +643,49 @@ async fn a_refused_token_needs_reconnect_with_its_reason_until_verified_again() 
 }
 
 #[tokio::test]
+async fn a_refusal_of_a_token_a_reconnect_replaced_never_undoes_the_reconnect() {
+    for_each_backend(|backend| async move {
+        let tenant = new_tenant(&backend, "Acme").await.id;
+        let id = connect(&backend, tenant, account("42", "old")).await.id;
+        let store = &backend.store;
+        let old = SecretString::from("old".to_owned());
+
+        // A refusal of the token still stored marks the integration.
+        assert!(
+            store
+                .mark_needs_reconnect_if_token(tenant, id, &old, "190 expired")
+                .await
+                .unwrap()
+        );
+        let marked = store.get_integration(tenant, id).await.unwrap();
+        assert_eq!(marked.status, IntegrationStatus::NeedsReconnect);
+        assert_eq!(marked.last_error.as_deref(), Some("190 expired"));
+
+        // A reconnect stores a new token; a late refusal of the old one changes nothing.
+        connect(&backend, tenant, account("42", "new")).await;
+        assert!(
+            !store
+                .mark_needs_reconnect_if_token(tenant, id, &old, "190 expired")
+                .await
+                .unwrap()
+        );
+        let kept = store.get_integration(tenant, id).await.unwrap();
+        assert_eq!(kept.status, IntegrationStatus::Active);
+        assert_eq!(token_of(&backend, tenant, id).await, "new");
+
+        store.disconnect(tenant, id).await.unwrap();
+        let result = store
+            .mark_needs_reconnect_if_token(tenant, id, &old, "190")
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Disconnected(got)) if got == id),
+            "{result:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_disconnected_integration_has_no_token_until_it_is_reconnected() {
     for_each_backend(|backend| async move {
         let tenant = new_tenant(&backend, "Acme").await.id;
