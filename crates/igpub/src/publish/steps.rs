@@ -51,6 +51,16 @@ pub(crate) enum StepError {
 
 type StepResult = Result<Flow, StepError>;
 
+/// What Meta says of the account's stored token when a call was refused.
+enum StoredToken {
+    /// It works: the refusal was of a token a reconnect replaced.
+    Works,
+    /// Meta refuses it too.
+    Refused(SecretString),
+    /// The check could not tell (the store or Meta failed).
+    Unknown,
+}
+
 /// Containers are renewed when they would expire within this margin.
 const EXPIRY_MARGIN: SignedDuration = SignedDuration::from_mins(10);
 
@@ -1014,32 +1024,28 @@ impl Core {
 
     /// Holds the post until its integration is reconnected.
     async fn hold(&self, post: Post, from: PostState, error: &GraphError) -> StepResult {
-        let refused = self.cached_token(post.integration_id);
         self.forget_token(post.integration_id);
         let reason = error.to_string();
-        // Marked only while the refused token is still the stored one, in one compare-and-set:
-        // a reconnect landing between a check and the mark must never be undone. Without the
-        // token (another post of the account is holding and forgot it), that post marks; this
-        // one is held, and resumed within a second if the account turns out active.
-        let marked = match &refused {
-            Some(refused) => self
+        // The failing call may have used a token a reconnect has since replaced (read before
+        // it, or read again after another post's hold), so the refusal alone does not say the
+        // stored token is bad. Meta is asked about the stored one; only its refusal marks the
+        // account, by compare-and-set, so a reconnect landing meanwhile is never undone.
+        let marked = match self.check_stored_token(&post).await {
+            StoredToken::Works => false,
+            StoredToken::Refused(stored) => self
                 .store
-                .mark_needs_reconnect_if_token(
-                    post.tenant_id,
-                    post.integration_id,
-                    &SecretString::from(refused.expose_secret().to_owned()),
-                    &reason,
-                )
+                .mark_needs_reconnect_if_token(post.tenant_id, post.integration_id, &stored, &reason)
                 .await
                 .unwrap_or_else(|mark_error| {
                     tracing::warn!(%mark_error, "cannot mark the integration as needing a reconnect");
                     true
                 }),
-            None => true,
+            // Held without marking: if the account is active the post is resumed within a
+            // second (every worker resumes held posts of active accounts) and tried again.
+            StoredToken::Unknown => true,
         };
         if !marked {
-            // The account was reconnected after this token was read: the refusal is about the
-            // old token, so try again with the new one instead of undoing the reconnect.
+            // The stored token works (a reconnect replaced the refused one): try again.
             let step = Step::to(from, post.progress.clone())
                 .detail(json!({"token": "replaced by a reconnect; trying again"}))
                 .park(Some(self.store.now()));
@@ -1064,6 +1070,33 @@ impl Core {
         .park(None);
         self.save(&post, from, step).await?;
         Ok(Flow::Stop)
+    }
+
+    /// Whether Meta accepts the account's stored token (`GET /{ig-user-id}`, as the token
+    /// check of graph-api.md §6.2 does).
+    async fn check_stored_token(&self, post: &Post) -> StoredToken {
+        let stored = match self
+            .store
+            .integration_token(post.tenant_id, post.integration_id)
+            .await
+        {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the stored token to check it");
+                return StoredToken::Unknown;
+            }
+        };
+        let client = self.graph.with_token(AccessToken::from(stored.clone()));
+        match client.verify(&IgUserId::new(&post.ig_user_id)).await {
+            Ok(_) => StoredToken::Works,
+            Err(check) if matches!(classify(&check, 0), ErrorClass::Reauth) => {
+                StoredToken::Refused(stored)
+            }
+            Err(check) => {
+                tracing::info!(error = %check, "cannot check the stored token");
+                StoredToken::Unknown
+            }
+        }
     }
 
     async fn fail(&self, post: &Post, from: PostState, failure: PostFailure) -> StepResult {

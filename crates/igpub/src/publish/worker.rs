@@ -147,11 +147,6 @@ impl Core {
         Ok(token)
     }
 
-    /// The token this worker holds for the integration, if it read one.
-    pub(crate) fn cached_token(&self, integration: IntegrationId) -> Option<AccessToken> {
-        self.tokens.lock().get(&integration).cloned()
-    }
-
     /// Forgets a token Meta refused (a reconnect stores a new one).
     pub(crate) fn forget_token(&self, integration: IntegrationId) {
         self.tokens.lock().remove(&integration);
