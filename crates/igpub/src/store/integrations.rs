@@ -378,6 +378,27 @@ impl SqlStore {
         }
     }
 
+    /// The integration's token as stored (its envelope); [`StoreError::Disconnected`] when it
+    /// has none.
+    async fn sealed_token(
+        &self,
+        tenant: TenantId,
+        integration: IntegrationId,
+    ) -> Result<String, StoreError> {
+        let sealed: Option<Option<String>> = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar("SELECT api_key FROM integrations WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.to_string())
+                .bind(integration.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        match sealed {
+            None => Err(StoreError::not_found("integration", integration)),
+            Some(None) => Err(StoreError::Disconnected(integration)),
+            Some(Some(sealed)) => Ok(sealed),
+        }
+    }
+
     /// Why an update that skips disconnected integrations touched nothing.
     async fn why_unchanged(&self, tenant: TenantId, integration: IntegrationId) -> StoreError {
         match self.fetch_integration(tenant, integration).await {
@@ -526,20 +547,8 @@ impl IntegrationStore for SqlStore {
         tenant: TenantId,
         integration: IntegrationId,
     ) -> Result<SecretString, StoreError> {
-        let sealed: Option<Option<String>> = on_pool!(&self.pool, |pool| {
-            sqlx::query_scalar("SELECT api_key FROM integrations WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.to_string())
-                .bind(integration.to_string())
-                .fetch_optional(pool)
-                .await?
-        });
-        match sealed {
-            None => Err(StoreError::not_found("integration", integration)),
-            Some(None) => Err(StoreError::Disconnected(integration)),
-            Some(Some(sealed)) => {
-                self.unseal(&sealed, &TokenContext::integration(tenant, integration))
-            }
-        }
+        let sealed = self.sealed_token(tenant, integration).await?;
+        self.unseal(&sealed, &TokenContext::integration(tenant, integration))
     }
 
     async fn mark_needs_reconnect(
@@ -563,18 +572,7 @@ impl IntegrationStore for SqlStore {
         refused: &SecretString,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        let sealed: Option<Option<String>> = on_pool!(&self.pool, |pool| {
-            sqlx::query_scalar("SELECT api_key FROM integrations WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.to_string())
-                .bind(integration.to_string())
-                .fetch_optional(pool)
-                .await?
-        });
-        let sealed = match sealed {
-            None => return Err(StoreError::not_found("integration", integration)),
-            Some(None) => return Err(StoreError::Disconnected(integration)),
-            Some(Some(sealed)) => sealed,
-        };
+        let sealed = self.sealed_token(tenant, integration).await?;
         let stored = self.unseal(&sealed, &TokenContext::integration(tenant, integration))?;
         if stored.expose_secret() != refused.expose_secret() {
             return Ok(false);
