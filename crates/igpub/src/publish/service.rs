@@ -267,20 +267,13 @@ impl Posts {
         let spec = Self::parse(request.post, now)?;
         let created = self
             .store
-            .insert_post(NewPost {
-                tenant,
-                integration: integration.id,
-                ig_user_id: integration.metadata.ig_user_id.clone(),
-                input: spec.to_input(),
-                input_now: now,
-                kind: spec.kind(),
-                caption_fingerprint: spec.caption_fingerprint().as_str().to_owned(),
-                run_at: spec.run_at(),
-                time_zone: spec.time_zone().map(str::to_owned),
-                draft: spec.is_draft(),
+            .insert_post(NewPost::of_spec(
+                &integration,
+                &spec,
+                now,
                 idempotency_key,
-                request_hash: hash,
-            })
+                hash,
+            ))
             .await?;
         let is_new = matches!(created, Created::New(_));
         let post = match created {

@@ -15,7 +15,7 @@ use super::sql::{
     Pool, SqlStore, is_foreign_key_violation, on_pool, optional_timestamp, timestamp,
 };
 use super::{IdParseError, IntegrationId, StoreError, TenantId};
-use crate::domain::{PostInput, PostKind};
+use crate::domain::{PostInput, PostKind, PostSpec};
 
 const TABLE: &str = "posts";
 
@@ -302,6 +302,32 @@ pub struct NewPost {
     pub idempotency_key: Option<String>,
     /// SHA-256 of what was asked, to tell a retry from a different request with the same key.
     pub request_hash: String,
+}
+
+impl NewPost {
+    /// The post `spec` (parsed at `parsed_at`) for `integration`'s account and tenant.
+    pub fn of_spec(
+        integration: &super::Integration,
+        spec: &PostSpec,
+        parsed_at: Timestamp,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Self {
+        Self {
+            tenant: integration.tenant_id,
+            integration: integration.id,
+            ig_user_id: integration.metadata.ig_user_id.clone(),
+            input: spec.to_input(),
+            input_now: parsed_at,
+            kind: spec.kind(),
+            caption_fingerprint: spec.caption_fingerprint().as_str().to_owned(),
+            run_at: spec.run_at(),
+            time_zone: spec.time_zone().map(str::to_owned),
+            draft: spec.is_draft(),
+            idempotency_key,
+            request_hash,
+        }
+    }
 }
 
 /// A stored post.

@@ -63,20 +63,13 @@ async fn insert_post(backend: &TestBackend, integration: &Integration, caption: 
     };
     let created = backend
         .store
-        .insert_post(NewPost {
-            tenant: integration.tenant_id,
-            integration: integration.id,
-            ig_user_id: integration.metadata.ig_user_id.clone(),
-            input: spec.to_input(),
-            input_now: now,
-            kind: spec.kind(),
-            caption_fingerprint: spec.caption_fingerprint().as_str().to_owned(),
-            run_at: spec.run_at(),
-            time_zone: spec.time_zone().map(str::to_owned),
-            draft: spec.is_draft(),
-            idempotency_key: None,
-            request_hash: format!("hash of {caption}"),
-        })
+        .insert_post(NewPost::of_spec(
+            integration,
+            &spec,
+            now,
+            None,
+            format!("hash of {caption}"),
+        ))
         .await
         .unwrap();
     created.post().id
