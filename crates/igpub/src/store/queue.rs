@@ -313,37 +313,6 @@ const NEXT_AVAILABLE: &str = concat!(
     ") FROM posts WHERE next_attempt_at IS NOT NULL"
 );
 
-/// A step of a post: its new state and progress, only while this worker holds the lease and
-/// the post is in the state the step starts from. `$13` is unused here (the event's detail).
-macro_rules! step_update {
-    () => {
-        "UPDATE posts SET state = $4, progress = $5, next_attempt_at = $6, \
-         media_id = COALESCE($7, media_id), permalink = COALESCE($8, permalink), \
-         published_at = COALESCE($9, published_at), failure = $10, updated_at = $11, \
-         lease_owner = CASE WHEN $12 THEN NULL ELSE lease_owner END, \
-         lease_expires_at = CASE WHEN $12 THEN NULL ELSE lease_expires_at END \
-         WHERE id = $1 AND lease_owner = $2 AND state = $3 RETURNING "
-    };
-}
-
-const STEP_UPDATE: &str = concat!(
-    step_update!(),
-    post_columns!(),
-    ", CAST($13 AS TEXT) AS unused_detail"
-);
-
-const STEP_EVENT: &str = "INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
-     VALUES ($1, $2, $3, $4, $5)";
-
-const STEP_POSTGRES: &str = concat!(
-    "WITH updated AS (",
-    step_update!(),
-    post_columns!(),
-    "), event AS (INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
-     SELECT id, $11, $3, $4, CAST($13 AS TEXT) FROM updated WHERE $13 IS NOT NULL) \
-     SELECT * FROM updated"
-);
-
 /// The steps of a batch as rows `s`, read from `$1`, a JSON array of
 /// [`StepColumns::batch_element`]s, by the named table function.
 macro_rules! batch_steps {
@@ -361,7 +330,8 @@ macro_rules! batch_steps {
     };
 }
 
-/// [`step_update!`] for a whole batch: `$2` the owner, `$3` now.
+/// The steps of a batch, each saved only while this worker (`$2`) holds the lease and the post
+/// is in the state the step starts from; `$3` is now.
 ///
 /// The lease is tested through `COALESCE` so that no index can serve that test: on a table
 /// without statistics (a fresh database in a burst) both SQLite and PostgreSQL would otherwise
@@ -401,6 +371,48 @@ const STEPS_POSTGRES: &str = concat!(
      SELECT id, $3, s_from, s_to, s_detail FROM updated WHERE s_detail IS NOT NULL) \
      SELECT id FROM updated"
 );
+
+impl SqlStore {
+    /// Saves the steps in `elements` (a JSON array of [`StepColumns::batch_element`]s) with
+    /// their events, in one transaction (one statement on PostgreSQL); the ids of the posts
+    /// saved.
+    async fn save_step_elements(
+        &self,
+        owner: &str,
+        elements: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(match &self.pool {
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar(STEPS_POSTGRES)
+                    .bind(elements)
+                    .bind(owner)
+                    .bind(now)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let saved: Vec<String> = sqlx::query_scalar(STEPS_SQLITE)
+                    .bind(elements)
+                    .bind(owner)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if !saved.is_empty() {
+                    sqlx::query(STEPS_EVENTS_SQLITE)
+                        .bind(elements)
+                        .bind(now)
+                        .bind(to_json("saved", &saved)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                saved
+            }
+        })
+    }
+}
 
 #[async_trait]
 impl QueueStore for SqlStore {
@@ -477,67 +489,29 @@ impl QueueStore for SqlStore {
         step: Step,
     ) -> Result<Post, StoreError> {
         let now = self.now_millis();
-        let StepColumns {
-            progress,
-            failure,
-            detail,
-            next_attempt_at,
-            published_at,
-        } = StepColumns::of(&step, from, now)?;
-        // $1–$12 as in STEP_UPDATE; $13 the event's detail (no event when NULL).
-        macro_rules! bind_step {
-            ($query:expr) => {
-                $query
-                    .bind(post.to_string())
-                    .bind(owner)
-                    .bind(from.as_str())
-                    .bind(step.to.as_str())
-                    .bind(&progress)
-                    .bind(next_attempt_at)
-                    .bind(&step.media_id)
-                    .bind(&step.permalink)
-                    .bind(published_at)
-                    .bind(&failure)
-                    .bind(now)
-                    .bind(step.release)
-                    .bind(&detail)
-            };
-        }
-        let row: Option<PostRow> = match &self.pool {
-            // One statement: the update and its event commit together without a transaction's
-            // extra round trips (BEGIN, COMMIT), the worker's most frequent write.
-            Pool::Postgres(pool) => {
-                bind_step!(sqlx::query_as(STEP_POSTGRES))
-                    .fetch_optional(pool)
-                    .await?
-            }
-            // SQLite has no data-modifying CTE: the same two writes in one transaction.
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                let row: Option<PostRow> = bind_step!(sqlx::query_as(STEP_UPDATE))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if row.is_some()
-                    && let Some(detail) = &detail
-                {
-                    sqlx::query(STEP_EVENT)
-                        .bind(post.to_string())
-                        .bind(now)
-                        .bind(from.as_str())
-                        .bind(step.to.as_str())
-                        .bind(detail)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                row
-            }
-        };
-        row.map(Post::try_from).transpose()?.ok_or_else(|| {
-            StoreError::Conflict(format!(
+        let element = StepColumns::of(&step, from, now)?.batch_element(post, from, &step);
+        let saved = self
+            .save_step_elements(owner, &to_json("steps", &[element])?, now)
+            .await?;
+        if saved.is_empty() {
+            return Err(StoreError::Conflict(format!(
                 "post {post} is no longer leased by this worker in state {from}"
+            )));
+        }
+        // A one-off save (the batch's fallback), so reading the row back costs little.
+        let row: Option<PostRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                post_columns!(),
+                " FROM posts WHERE id = $1"
             ))
-        })
+            .bind(post.to_string())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(Post::try_from)
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("post", post))
     }
 
     async fn apply_steps(
@@ -569,35 +543,7 @@ impl QueueStore for SqlStore {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let elements = to_json("steps", &elements)?;
-        let saved: Vec<String> = match &self.pool {
-            Pool::Postgres(pool) => {
-                sqlx::query_scalar(STEPS_POSTGRES)
-                    .bind(&elements)
-                    .bind(owner)
-                    .bind(now)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                let saved: Vec<String> = sqlx::query_scalar(STEPS_SQLITE)
-                    .bind(&elements)
-                    .bind(owner)
-                    .bind(now)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                if !saved.is_empty() {
-                    sqlx::query(STEPS_EVENTS_SQLITE)
-                        .bind(&elements)
-                        .bind(now)
-                        .bind(to_json("saved", &saved)?)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                saved
-            }
-        };
+        let saved = self.save_step_elements(owner, &elements, now).await?;
         let saved: std::collections::HashSet<String> = saved.into_iter().collect();
         Ok(AppliedSteps {
             now,
