@@ -87,6 +87,16 @@ async fn leased_posts(
     leased_with_captions(backend, integration, owner, &captions).await
 }
 
+/// One post of a new account, leased for [`OWNER`], and its timeline so far.
+async fn one_leased_post(backend: &TestBackend) -> (Post, Vec<PostEvent>) {
+    let (_tenant, integration) = account(backend).await;
+    let post = leased_posts(backend, &integration, OWNER, 1)
+        .await
+        .remove(0);
+    let timeline = events(backend, &post).await;
+    (post, timeline)
+}
+
 /// Stores one post per caption and leases them all for `owner`; returns them in insertion
 /// order.
 async fn leased_with_captions(
@@ -375,11 +385,7 @@ async fn refused_steps_leave_their_posts_untouched_while_the_rest_of_the_batch_i
 #[tokio::test]
 async fn an_empty_batch_saves_nothing() {
     for_each_backend(|backend| async move {
-        let (_tenant, integration) = account(&backend).await;
-        let post = leased_posts(&backend, &integration, OWNER, 1)
-            .await
-            .remove(0);
-        let timeline = events(&backend, &post).await;
+        let (post, timeline) = one_leased_post(&backend).await;
         backend.clock.advance(Duration::from_secs(3));
 
         let applied = backend.store.apply_steps(OWNER, &[]).await.unwrap();
@@ -513,11 +519,7 @@ async fn a_batched_step_saves_the_same_row_and_event_as_a_single_step() {
 #[tokio::test]
 async fn of_two_steps_of_one_post_in_a_batch_only_the_first_is_saved() {
     for_each_backend(|backend| async move {
-        let (_tenant, integration) = account(&backend).await;
-        let post = leased_posts(&backend, &integration, OWNER, 1)
-            .await
-            .remove(0);
-        let timeline = events(&backend, &post).await;
+        let (post, timeline) = one_leased_post(&backend).await;
         backend.clock.advance(Duration::from_secs(1));
         let first = request(&post, Step::to(PostState::Creating, post.progress.clone()));
         let second = request(
