@@ -6,10 +6,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{AuthedClient, decode_body};
+use crate::client::{AuthedClient, GraphClient, decode_body};
 use crate::error::{GraphError, parse_envelope};
 use crate::request::{GraphRequest, Method, ParamValue};
-use crate::secret::scrub;
+use crate::secret::{AccessToken, appsecret_proof, scrub};
 use crate::usage::UsageReport;
 
 /// The most sub-requests Meta takes in one batch.
@@ -215,6 +215,23 @@ pub fn batch_request(requests: &[BatchRequest]) -> Result<GraphRequest, GraphErr
     } else {
         outer.param("batch", json)
     })
+}
+
+impl GraphClient {
+    /// Makes `part` run on `token` instead of the batch's own (§9.1: a sub-request may carry
+    /// its own `access_token`), with that token's own `appsecret_proof` when the client has the
+    /// app secret (§5.4: a proof is per token). This lets one round trip carry the calls of
+    /// many accounts.
+    #[must_use]
+    pub fn on_own_token(&self, mut part: BatchRequest, token: &AccessToken) -> BatchRequest {
+        let exposed = SecretString::from(token.expose_secret().to_owned());
+        part.request = part.request.secret_param("access_token", exposed);
+        if let Some(secret) = &self.core.app_secret {
+            let proof = SecretString::from(appsecret_proof(secret, token));
+            part.request = part.request.secret_param("appsecret_proof", proof);
+        }
+        part
+    }
 }
 
 impl AuthedClient {

@@ -196,7 +196,7 @@ pub(crate) struct ClientCore {
     http: reqwest::Client,
     base_url: String,
     pub(crate) api_version: String,
-    app_secret: Option<SecretString>,
+    pub(crate) app_secret: Option<SecretString>,
     on_usage: Option<UsageObserver>,
     pub(crate) image_poll: PollPolicy,
     pub(crate) video_poll: PollPolicy,

@@ -14,8 +14,9 @@ use crate::container::ContainerStatusCode;
 use crate::ids::ContainerId;
 use crate::usage::UsageReport;
 
-/// Everything that can go wrong talking to the Graph API.
-#[derive(Debug, thiserror::Error)]
+/// Everything that can go wrong talking to the Graph API. `Clone`, so one failed round trip
+/// can answer every call it carried.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum GraphError {
     /// Meta answered with its error envelope.
     #[error(transparent)]

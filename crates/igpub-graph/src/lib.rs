@@ -96,7 +96,7 @@ pub use publish::{
     ContainerSpec, Draft, GraduationStrategy, ImagePost, MAX_ALT_TEXT_CHARS, MAX_CAPTION_CHARS,
     MAX_CAROUSEL_ITEMS, MAX_COLLABORATORS, MIN_CAROUSEL_ITEMS, PostKind, PublishOutcome,
     PublishedMedia, PublishedPost, ReelPost, StoryMedia, StoryPost, TrialParams, UserTag,
-    publish_request,
+    created_container, publish_and_fetch_requests, publish_request, published_media,
 };
 pub use request::{GraphRequest, Method, ParamValue, encode_path};
 pub use secret::{AccessToken, AppCredentials, appsecret_proof};

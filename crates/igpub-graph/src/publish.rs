@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use url::Url;
 
-use crate::batch::BatchRequest;
+use crate::batch::{BatchRequest, BatchResponse};
 use crate::client::AuthedClient;
 use crate::container::{ContainerReady, PollPolicy};
 use crate::error::GraphError;
@@ -558,6 +558,61 @@ pub fn publish_request(ig_user_id: &IgUserId, container_id: &ContainerId) -> Gra
 /// The name of the publish sub-request in [`AuthedClient::publish_and_fetch`]'s batch.
 const PUBLISH_STEP: &str = "publish";
 
+/// The two sub-requests of publish-and-fetch (§9.1): `media_publish` named `name`, then the new
+/// media's fields read through `{result=name:$.id}`, run only if the publish succeeded. They
+/// may share a batch with other calls as long as `name` is unique in it.
+pub fn publish_and_fetch_requests(
+    ig_user_id: &IgUserId,
+    container_id: &ContainerId,
+    name: &str,
+) -> [BatchRequest; 2] {
+    let publish = BatchRequest::new(publish_request(ig_user_id, container_id))
+        .name(name)
+        .omit_response_on_success(false);
+    let fetch = BatchRequest::new(
+        GraphRequest::new(Method::Get, format!("{{result={name}:$.id}}"))
+            .param("fields", MEDIA_FIELDS),
+    )
+    .depends_on(name);
+    [publish, fetch]
+}
+
+/// Reads the answers to [`publish_and_fetch_requests`]. A publish that got no answer is an
+/// error for which [`GraphError::is_ambiguous`] holds (it may have published); a failed read
+/// after a publish that worked is only logged: the post is published either way.
+pub fn published_media(
+    publish: Option<BatchResponse>,
+    fetch: Option<BatchResponse>,
+    name: &str,
+) -> Result<PublishedMedia, GraphError> {
+    let published = publish.ok_or_else(|| GraphError::BatchItemMissing {
+        index: 0,
+        name: Some(name.to_owned()),
+    })?;
+    let media_id = published.decode::<IdOnly<MediaId>>()?.id;
+    let media = match fetch.map(|answer| answer.decode::<Media>()) {
+        Some(Ok(media)) => Some(media),
+        Some(Err(error)) => {
+            tracing::warn!(%media_id, %error, "published, but reading the media failed");
+            None
+        }
+        None => {
+            tracing::warn!(%media_id, "published, but the media read got no answer");
+            None
+        }
+    };
+    Ok(PublishedMedia { media_id, media })
+}
+
+/// The new container's id from the answer to a creation sent as sub-request `index` of a batch.
+pub fn created_container(
+    answer: Option<BatchResponse>,
+    index: usize,
+) -> Result<ContainerId, GraphError> {
+    let answer = answer.ok_or(GraphError::BatchItemMissing { index, name: None })?;
+    Ok(answer.decode::<IdOnly<ContainerId>>()?.id)
+}
+
 fn expiry(created_at: Timestamp) -> Timestamp {
     created_at
         .checked_add(CONTAINER_LIFETIME)
@@ -604,39 +659,13 @@ impl AuthedClient {
         ig_user_id: &IgUserId,
         container_id: &ContainerId,
     ) -> Result<PublishedMedia, GraphError> {
-        let publish = BatchRequest::new(publish_request(ig_user_id, container_id))
-            .name(PUBLISH_STEP)
-            .omit_response_on_success(false);
-        let fetch = BatchRequest::new(
-            GraphRequest::new(Method::Get, format!("{{result={PUBLISH_STEP}:$.id}}"))
-                .param("fields", MEDIA_FIELDS),
-        )
-        .depends_on(PUBLISH_STEP);
+        let [publish, fetch] = publish_and_fetch_requests(ig_user_id, container_id, PUBLISH_STEP);
         let mut answers = self.batch(vec![publish, fetch]).await?.into_iter();
-        let published = answers
-            .next()
-            .flatten()
-            .ok_or(GraphError::BatchItemMissing {
-                index: 0,
-                name: Some(PUBLISH_STEP.into()),
-            })?;
-        let media_id = published.decode::<IdOnly<MediaId>>()?.id;
-        let media = match answers
-            .next()
-            .flatten()
-            .map(|answer| answer.decode::<Media>())
-        {
-            Some(Ok(media)) => Some(media),
-            Some(Err(error)) => {
-                tracing::warn!(%media_id, %error, "published, but reading the media failed");
-                None
-            }
-            None => {
-                tracing::warn!(%media_id, "published, but the media read got no answer");
-                None
-            }
-        };
-        Ok(PublishedMedia { media_id, media })
+        published_media(
+            answers.next().flatten(),
+            answers.next().flatten(),
+            PUBLISH_STEP,
+        )
     }
 
     /// Creates an image container without publishing it.

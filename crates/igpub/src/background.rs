@@ -107,9 +107,6 @@ pub fn worker_config(settings: &Settings) -> WorkerConfig {
         concurrency: settings.worker.concurrency.max(1),
         lease_for: Duration::from_secs(settings.worker.lease_seconds.max(1)),
         preflight: Some(preflight(settings)),
-        // The worker's batches carry a proof per sub-request (graph-api.md §5.4), so it needs
-        // the secret itself, not only the Graph client.
-        app_secret: settings.meta.app_secret.clone(),
         ..WorkerConfig::default()
     }
 }

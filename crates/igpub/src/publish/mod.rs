@@ -11,6 +11,7 @@ mod advice;
 mod backoff;
 mod coalesce;
 mod containers;
+mod graph_batches;
 mod metrics;
 mod pauses;
 mod poller;

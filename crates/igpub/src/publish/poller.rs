@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use igpub_graph::{
     AccessToken, BatchRequest, ContainerId, ContainerStatus, GraphClient, GraphError,
-    MAX_BATCH_REQUESTS, MAX_IDS_PER_REQUEST, appsecret_proof, container_statuses_request,
+    MAX_BATCH_REQUESTS, MAX_IDS_PER_REQUEST, container_statuses_request,
 };
-use secrecy::SecretString;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -43,9 +42,9 @@ impl ContainerPoller {
     /// Starts the poller task; it ends when every handle is dropped. Containers of one
     /// account share one `?ids=` read, and the reads of up to 50 accounts share one batch,
     /// each carrying its own token (and, with the app secret, its own proof).
-    pub fn spawn(client: GraphClient, app_secret: Option<SecretString>) -> Self {
+    pub fn spawn(client: GraphClient) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(client, app_secret, receiver));
+        tokio::spawn(run(client, receiver));
         Self { jobs }
     }
 
@@ -76,11 +75,7 @@ impl ContainerPoller {
     }
 }
 
-async fn run(
-    client: GraphClient,
-    app_secret: Option<SecretString>,
-    mut receiver: mpsc::UnboundedReceiver<Job>,
-) {
+async fn run(client: GraphClient, mut receiver: mpsc::UnboundedReceiver<Job>) {
     let mut queue: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut waiting: HashMap<u64, Job> = HashMap::new();
     let mut sequence = 0u64;
@@ -109,7 +104,7 @@ async fn run(
                     }
                 }
                 for chunk in batches(groups_of(due)) {
-                    tokio::spawn(send(client.clone(), app_secret.clone(), chunk));
+                    tokio::spawn(send(client.clone(), chunk));
                 }
             }
         }
@@ -182,15 +177,11 @@ fn batches(groups: Vec<Group>) -> Vec<Vec<Group>> {
 }
 
 /// `GET /?ids=…` of a group, carrying its own token (and proof) inside a batch (§9.1).
-fn request_for(group: &Group, app_secret: Option<&SecretString>) -> igpub_graph::GraphRequest {
-    let token = SecretString::from(group.token.expose_secret().to_owned());
-    let mut request = container_statuses_request(&group.ids()).secret_param("access_token", token);
-    if let Some(secret) = app_secret {
-        // graph-api.md §5.4: the proof is per token, so each sub-request carries its own.
-        let proof = appsecret_proof(secret, &group.token);
-        request = request.secret_param("appsecret_proof", SecretString::from(proof));
-    }
-    request
+fn request_for(client: &GraphClient, group: &Group) -> BatchRequest {
+    client.on_own_token(
+        BatchRequest::new(container_statuses_request(&group.ids())),
+        &group.token,
+    )
 }
 
 fn decode_answer(answer: Option<igpub_graph::BatchResponse>) -> StatusAnswer {
@@ -214,41 +205,9 @@ fn reply(group: Group, answer: StatusAnswer) {
                 .iter()
                 .filter_map(|id| statuses.get(id).map(|status| (id.clone(), status.clone())))
                 .collect()),
-            Err(error) => Err(copy_error(error)),
+            Err(error) => Err(error.clone()),
         };
         let _ = job.reply.send(own);
-    }
-}
-
-/// The same error for every job of a group (the error type is not `Clone`, its parts are).
-fn copy_error(error: &GraphError) -> GraphError {
-    match error {
-        GraphError::Api(api) => GraphError::Api(api.clone()),
-        GraphError::Http {
-            status,
-            endpoint,
-            body_excerpt,
-        } => GraphError::Http {
-            status: *status,
-            endpoint: endpoint.clone(),
-            body_excerpt: body_excerpt.clone(),
-        },
-        GraphError::Transport(transport) => GraphError::Transport(transport.clone()),
-        GraphError::Decode(decode) => GraphError::Decode(decode.clone()),
-        GraphError::Container(failure) => GraphError::Container(failure.clone()),
-        GraphError::InvalidInput { field, rule } => GraphError::InvalidInput {
-            field: field.clone(),
-            rule: rule.clone(),
-        },
-        GraphError::UnexpectedResponse { endpoint, what } => GraphError::UnexpectedResponse {
-            endpoint: endpoint.clone(),
-            what: what.clone(),
-        },
-        GraphError::BatchItemMissing { index, name } => GraphError::BatchItemMissing {
-            index: *index,
-            name: name.clone(),
-        },
-        GraphError::Config(text) => GraphError::Config(text.clone()),
     }
 }
 
@@ -260,7 +219,7 @@ async fn read_group(client: GraphClient, group: Group) {
     reply(group, answer);
 }
 
-async fn send(client: GraphClient, app_secret: Option<SecretString>, groups: Vec<Group>) {
+async fn send(client: GraphClient, groups: Vec<Group>) {
     if groups.len() <= 1 {
         for group in groups {
             read_group(client.clone(), group).await;
@@ -272,7 +231,7 @@ async fn send(client: GraphClient, app_secret: Option<SecretString>, groups: Vec
     };
     let requests: Vec<BatchRequest> = groups
         .iter()
-        .map(|group| BatchRequest::new(request_for(group, app_secret.as_ref())))
+        .map(|group| request_for(&client, group))
         .collect();
     match client.with_token(outer).batch(requests).await {
         Ok(answers) => {

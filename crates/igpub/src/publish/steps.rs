@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use igpub_graph::{
-    AccessToken, AuthedClient, CAROUSEL_CHILD_CONCURRENCY, ContainerFailure, ContainerId,
-    ContainerStatus, ContainerStatusCode, ErrorClass, GraphError, IgUserId, MediaId,
-    MediaListQuery, classify,
+    AccessToken, AuthedClient, ContainerFailure, ContainerId, ContainerStatus, ContainerStatusCode,
+    ErrorClass, GraphError, IgUserId, MediaId, MediaListQuery, classify,
 };
 use jiff::SignedDuration;
 use secrecy::SecretString;
@@ -275,7 +274,7 @@ impl Core {
         if let Some(flow) = self.park_if_paused(&post).await? {
             return Ok(flow);
         }
-        let client = self.client(&post).await?;
+        let token = self.token(post.tenant_id, post.integration_id).await?;
         let ig = IgUserId::new(&post.ig_user_id);
         let mut progress = post.progress.clone();
         if progress.containers_created_at.is_none() {
@@ -301,7 +300,7 @@ impl Core {
                             .map(|item| (index, containers::carousel_child(item)))
                     })
                     .collect();
-                let results = create_children(client.clone(), ig.clone(), specs).await;
+                let results = self.create_children(&token, &ig, specs).await;
                 let mut first_error = None;
                 for (index, result) in results {
                     match result {
@@ -348,7 +347,7 @@ impl Core {
                 .collect();
             let parent = containers::carousel_parent(spec, children);
             return self
-                .create_publish_container(post, progress, &client, &ig, parent)
+                .create_publish_container(post, progress, token, ig, parent)
                 .await;
         }
         let Some(single) = containers::single(spec) else {
@@ -358,7 +357,7 @@ impl Core {
             );
             return self.fail(&post, post.state, failure).await;
         };
-        self.create_publish_container(post, progress, &client, &ig, single)
+        self.create_publish_container(post, progress, token, ig, single)
             .await
     }
 
@@ -366,11 +365,11 @@ impl Core {
         &self,
         post: Post,
         mut progress: PostProgress,
-        client: &AuthedClient,
-        ig: &IgUserId,
+        token: AccessToken,
+        ig: IgUserId,
         spec: igpub_graph::ContainerSpec,
     ) -> StepResult {
-        match client.create_container(ig, &spec).await {
+        match self.graph_calls.create_container(token, ig, spec).await {
             Ok(id) => {
                 bump(&self.metrics.containers_created);
                 progress.container_id = Some(id.to_string());
@@ -387,6 +386,24 @@ impl Core {
                     .await
             }
         }
+    }
+
+    /// Creates carousel children; they share batches (one round trip for a whole carousel),
+    /// and each result keeps its item index.
+    async fn create_children(
+        &self,
+        token: &AccessToken,
+        ig: &IgUserId,
+        specs: Vec<(usize, igpub_graph::ContainerSpec)>,
+    ) -> Vec<(usize, Result<ContainerId, GraphError>)> {
+        futures::future::join_all(specs.into_iter().map(|(index, spec)| async move {
+            let created = self
+                .graph_calls
+                .create_container(token.clone(), ig.clone(), spec)
+                .await;
+            (index, created)
+        }))
+        .await
     }
 
     async fn wait_processing(&self, post: Post, spec: &PostSpec) -> StepResult {
@@ -581,8 +598,12 @@ impl Core {
         bump(&self.metrics.publish_calls);
         let ig = IgUserId::new(&post.ig_user_id);
         let outcome = if self.config.permalink_in_publish_batch {
-            // The batch's own token and proof cover both of its parts (graph-api.md §5.4, §9.1).
-            client.publish_and_fetch(&ig, &container).await
+            // Both parts run on the account's own token and proof (graph-api.md §5.4, §9.1),
+            // in a batch that may carry other accounts' calls too.
+            let token = self.token(post.tenant_id, post.integration_id).await?;
+            self.graph_calls
+                .publish_and_fetch(token, ig.clone(), container.clone())
+                .await
         } else {
             publish_then_fetch(&client, &ig, &container).await
         };
@@ -1131,23 +1152,6 @@ async fn publish_then_fetch(
         }
     };
     Ok(igpub_graph::PublishedMedia { media_id, media })
-}
-
-/// Creates carousel children, a bounded number at once; each result keeps its item index.
-async fn create_children(
-    client: AuthedClient,
-    ig: IgUserId,
-    specs: Vec<(usize, igpub_graph::ContainerSpec)>,
-) -> Vec<(usize, Result<ContainerId, GraphError>)> {
-    futures::stream::iter(specs)
-        .map(move |(index, spec)| {
-            let client = client.clone();
-            let ig = ig.clone();
-            async move { (index, client.create_container(&ig, &spec).await) }
-        })
-        .buffer_unordered(CAROUSEL_CHILD_CONCURRENCY)
-        .collect()
-        .await
 }
 
 /// Meta's suggested wait, as a floor for the backoff.

@@ -11,11 +11,11 @@ use std::time::Duration;
 use igpub_graph::{AccessToken, GraphClient, GraphClientBuilder, GraphError};
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::Mutex;
-use secrecy::SecretString;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::backoff::RetryPolicy;
+use super::graph_batches::GraphBatches;
 use super::metrics::{WorkerMetrics, bump};
 use super::pauses::{PauseBook, UsagePolicy};
 use super::poller::ContainerPoller;
@@ -60,10 +60,6 @@ pub struct WorkerConfig {
     pub follow_up_attempts: u32,
     /// Re-checks media just before creating containers, when set.
     pub preflight: Option<Preflight>,
-    /// The Meta app secret the Graph client proves its calls with (`meta.app_secret`). With
-    /// it, containers of different accounts are polled in one batch, each sub-request with its
-    /// own token and proof; without it, each account's containers in one `?ids=` read.
-    pub app_secret: Option<SecretString>,
     /// Fault injection for crash tests: at its Nth save this worker dies (saves nothing from
     /// then on and keeps its leases, like a killed process). `None` in production.
     #[doc(hidden)]
@@ -95,7 +91,6 @@ impl Default for WorkerConfig {
             reconcile_window: Duration::from_secs(10 * 60),
             follow_up_attempts: 5,
             preflight: None,
-            app_secret: None,
             crash_at_save: None,
         }
     }
@@ -119,6 +114,8 @@ pub(crate) struct Core {
     pub(crate) graph: GraphClient,
     pub(crate) config: WorkerConfig,
     pub(crate) poller: ContainerPoller,
+    /// Container creations and publishes, sharing batch requests in a burst.
+    pub(crate) graph_calls: GraphBatches,
     pub(crate) quota: QuotaGate,
     /// Our publish log, as the quota gate reads it.
     pub(crate) publish_log: PublishLog,
@@ -264,7 +261,8 @@ impl Worker {
             }
         });
         let core = Core {
-            poller: ContainerPoller::spawn(graph.clone(), config.app_secret.clone()),
+            poller: ContainerPoller::spawn(graph.clone()),
+            graph_calls: GraphBatches::spawn(graph.clone()),
             quota: QuotaGate::new(config.quota.clone()),
             publish_log: PublishLog::spawn(Arc::clone(&store)),
             processing: ProcessingTimes::new(&config.poll),

@@ -53,11 +53,9 @@ async fn a_published_post_shows_its_timeline_refuses_cancel_and_counts_in_the_qu
         }
         let created = posts.get(app.tenant.id, ids[0]).await.expect("post");
         // The app's own Graph settings: appsecret_proof on every call, as the simulator
-        // demands, and inside the cross-account poll batch each sub-request proves its token.
-        let config = igpub::publish::WorkerConfig {
-            app_secret: app.settings.meta.app_secret.clone(),
-            ..fast_config()
-        };
+        // demands, and inside the cross-account batches (creations, polls, publishes) each
+        // sub-request proves its own token.
+        let config = fast_config();
         let worker = Worker::new(
             app.store.clone(),
             igpub::startup::graph_client_builder(&app.settings),
