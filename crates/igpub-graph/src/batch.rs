@@ -169,6 +169,35 @@ impl BatchResponse {
     }
 }
 
+/// Emits the event a direct call would have: each sub-request is a call of its own to Meta
+/// (graph-api.md §7: batches count each sub-request), so logs and the calls metric see it
+/// by its own endpoint and result, not only as the batch's round trip.
+fn log_part(answer: &BatchResponse) {
+    let body = answer.body.as_deref().unwrap_or_default();
+    let endpoint = &answer.endpoint;
+    let status = answer.code;
+    if (200..300).contains(&status) && !body.starts_with("{\"error\"") {
+        tracing::debug!(%endpoint, status, "graph call");
+    } else if let Some(api) = parse_envelope(
+        body.as_bytes(),
+        status,
+        endpoint,
+        UsageReport::default(),
+        &[],
+    ) {
+        tracing::info!(
+            %endpoint,
+            status,
+            code = api.code,
+            subcode = api.error_subcode,
+            fbtrace_id = api.fbtrace_id.as_deref(),
+            "graph error"
+        );
+    } else {
+        tracing::info!(%endpoint, status, "graph error without envelope");
+    }
+}
+
 /// Checks the documented batch rules before anything is sent.
 fn validate(requests: &[BatchRequest]) -> Result<(), GraphError> {
     if requests.is_empty() || requests.len() > MAX_BATCH_REQUESTS {
@@ -253,6 +282,7 @@ impl AuthedClient {
         for (answer, request) in answers.iter_mut().zip(&requests) {
             if let Some(answer) = answer {
                 answer.endpoint = request.request.endpoint();
+                log_part(answer);
                 answer.secrets = vec![SecretString::from(self.token.expose_secret().to_owned())];
                 for (_, value) in &request.request.params {
                     if let ParamValue::Secret(secret) = value {

@@ -32,9 +32,10 @@ impl PollStrategy {
         match self {
             PollStrategy::Adaptive => {}
             PollStrategy::Fixed3s => {
-                // A read at once, then every 3 s, nothing learned, and the permalink read as a
-                // call of its own: the seed's `waitForContainer` loop and its 5 calls per image
-                // post (create, two reads, publish, permalink).
+                // A read at once, then every 3 s, nothing learned, each post's creation and
+                // publish a request of its own and the permalink read as a call of its own: the
+                // seed's `waitForContainer` loop and its 5 calls per image post (create, two
+                // reads, publish, permalink).
                 config.poll = PollSchedule {
                     first_image: Duration::ZERO,
                     first_video: Duration::ZERO,
@@ -43,7 +44,7 @@ impl PollStrategy {
                     max_interval: SEED_POLL_INTERVAL,
                     learn: false,
                 };
-                config.permalink_in_publish_batch = false;
+                config.batch_calls = false;
             }
         }
     }
@@ -114,7 +115,7 @@ mod tests {
             SEED_POLL_INTERVAL
         );
         assert!(!config.poll.learn);
-        assert!(!config.permalink_in_publish_batch);
+        assert!(!config.batch_calls);
     }
 
     #[test]
@@ -123,6 +124,6 @@ mod tests {
         let before = config.poll;
         PollStrategy::Adaptive.apply(&mut config);
         assert_eq!(config.poll, before);
-        assert!(config.permalink_in_publish_batch);
+        assert!(config.batch_calls);
     }
 }

@@ -33,7 +33,8 @@ pub fn graph_calls() -> &'static Family<GraphCallLabels, Counter> {
 /// `POST 17841400008460056/media` → `POST {id}/media`: ids would make one series per object.
 ///
 /// A segment counts as an id when it is all digits (optionally `_`-joined, like Meta's
-/// `<page>_<post>` ids); names such as `me`, `media` or `debug_token` stay.
+/// `<page>_<post>` ids) or a batch reference such as `{result=publish3:$.id}`; names such as
+/// `me`, `media` or `debug_token` stay.
 pub fn endpoint_label(endpoint: &str) -> String {
     let (method, path) = endpoint.split_once(' ').unwrap_or(("", endpoint));
     let path = path.split('?').next().unwrap_or_default();
@@ -50,6 +51,10 @@ pub fn endpoint_label(endpoint: &str) -> String {
 }
 
 fn is_id(segment: &str) -> bool {
+    // A batch part's reference to an earlier part's result stands for an id too (§9.1).
+    if segment.starts_with("{result=") {
+        return true;
+    }
     !segment.is_empty()
         && segment.bytes().any(|b| b.is_ascii_digit())
         && segment.bytes().all(|b| b.is_ascii_digit() || b == b'_')
@@ -154,6 +159,7 @@ mod tests {
         assert_eq!(endpoint_label("GET 123_456"), "GET {id}");
         assert_eq!(endpoint_label("GET me/accounts"), "GET me/accounts");
         assert_eq!(endpoint_label("GET debug_token"), "GET debug_token");
+        assert_eq!(endpoint_label("GET {result=publish7:$.id}"), "GET {id}");
         assert_eq!(endpoint_label("POST "), "POST ");
         assert_eq!(endpoint_label("GET 1/insights?x=2"), "GET {id}/insights");
     }

@@ -80,7 +80,14 @@ impl Call {
 /// Sends the worker's creations and publishes, batching those that arrive together.
 #[derive(Debug, Clone)]
 pub(crate) struct GraphBatches {
-    calls: Coalescer<Call, Answer>,
+    route: Route,
+}
+
+#[derive(Debug, Clone)]
+enum Route {
+    Batched(Coalescer<Call, Answer>),
+    /// Every call a request of its own: the seed-style baseline of `igpub bench publish`.
+    Alone(GraphClient),
 }
 
 impl GraphBatches {
@@ -89,7 +96,23 @@ impl GraphBatches {
         let calls = Coalescer::spawn_concurrent(MAX_CALLS, MAX_IN_FLIGHT, move |calls| {
             send_calls(client.clone(), calls)
         });
-        Self { calls }
+        Self {
+            route: Route::Batched(calls),
+        }
+    }
+
+    /// Sends every call on its own, at once.
+    pub(crate) fn unbatched(client: GraphClient) -> Self {
+        Self {
+            route: Route::Alone(client),
+        }
+    }
+
+    async fn call(&self, call: Call) -> Option<Answer> {
+        match &self.route {
+            Route::Batched(calls) => calls.call(call).await,
+            Route::Alone(client) => Some(send_alone(client.clone(), call).await),
+        }
     }
 
     /// Creates a container for `ig` (step 1 of §2.1) and returns its id.
@@ -100,7 +123,7 @@ impl GraphBatches {
         spec: ContainerSpec,
     ) -> Result<ContainerId, GraphError> {
         let spec = Box::new(spec);
-        match self.calls.call(Call::Create { token, ig, spec }).await {
+        match self.call(Call::Create { token, ig, spec }).await {
             Some(Answer::Created(result)) => result,
             Some(Answer::Published(_)) | None => Err(stopped()),
         }
@@ -120,7 +143,7 @@ impl GraphBatches {
             ig,
             container,
         };
-        match self.calls.call(call).await {
+        match self.call(call).await {
             Some(Answer::Published(result)) => *result,
             Some(Answer::Created(_)) => Err(stopped()),
             // Nothing was sent: the batching task is gone (the runtime is shutting down).

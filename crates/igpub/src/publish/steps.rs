@@ -597,7 +597,7 @@ impl Core {
             .await?;
         bump(&self.metrics.publish_calls);
         let ig = IgUserId::new(&post.ig_user_id);
-        let outcome = if self.config.permalink_in_publish_batch {
+        let outcome = if self.config.batch_calls {
             // Both parts run on the account's own token and proof (graph-api.md §5.4, §9.1),
             // in a batch that may carry other accounts' calls too.
             let token = self.token(post.tenant_id, post.integration_id).await?;

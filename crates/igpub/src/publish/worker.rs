@@ -45,9 +45,10 @@ pub struct WorkerConfig {
     /// When containers are read: first at the learned processing time, then at a share of
     /// the time spent so far.
     pub poll: PollSchedule,
-    /// Read the permalink in the same batch as `media_publish` (graph-api.md §9.1); off only
-    /// for the seed-style baseline, which reads it in a call of its own.
-    pub permalink_in_publish_batch: bool,
+    /// Send the container creations and publishes of posts that arrive together in shared
+    /// batch requests, and read the permalink in the publish's own batch (graph-api.md §9.1).
+    /// Off only for the seed-style baseline, which makes every call a request of its own.
+    pub batch_calls: bool,
     /// Give up on a container still processing after this long (new containers are made).
     pub processing_deadline: Duration,
     /// The quota gate.
@@ -84,7 +85,7 @@ impl Default for WorkerConfig {
                 max_interval: Duration::from_secs(60),
                 learn: true,
             },
-            permalink_in_publish_batch: true,
+            batch_calls: true,
             processing_deadline: Duration::from_secs(20 * 60),
             quota: QuotaSettings::default(),
             usage: UsagePolicy::default(),
@@ -262,7 +263,11 @@ impl Worker {
         });
         let core = Core {
             poller: ContainerPoller::spawn(graph.clone()),
-            graph_calls: GraphBatches::spawn(graph.clone()),
+            graph_calls: if config.batch_calls {
+                GraphBatches::spawn(graph.clone())
+            } else {
+                GraphBatches::unbatched(graph.clone())
+            },
             quota: QuotaGate::new(config.quota.clone()),
             publish_log: PublishLog::spawn(Arc::clone(&store)),
             processing: ProcessingTimes::new(&config.poll),

@@ -121,6 +121,60 @@ async fn graph_calls_are_counted_by_endpoint_and_result() {
     app.cleanup().await;
 }
 
+#[tokio::test]
+async fn each_part_of_a_batch_is_counted_as_a_call_of_its_own_endpoint() {
+    let sim = igpub_sim::Sim::start(igpub_sim::SimConfig {
+        accounts: 1,
+        ..igpub_sim::SimConfig::default()
+    })
+    .await
+    .unwrap_or_else(|error| panic!("sim: {error}"));
+    let account = sim.accounts().remove(0);
+    let client = igpub_graph::GraphClient::builder()
+        .base_url(sim.base_url().as_str())
+        .build()
+        .unwrap_or_else(|error| panic!("client: {error}"))
+        .with_token(igpub_graph::AccessToken::new(
+            secrecy::ExposeSecret::expose_secret(&account.page_token),
+        ));
+    let refused = GraphCallLabels {
+        endpoint: "POST {id}/media_publish".to_owned(),
+        result: "meta_error",
+        code: "24".to_owned(),
+    };
+    let limit = "GET {id}/content_publishing_limit";
+    let (ok_before, refused_before) =
+        (ok_calls(limit), graph_calls().get_or_create(&refused).get());
+    let subscriber = tracing_subscriber::registry().with(GraphCallLayer);
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let ig = igpub_graph::IgUserId::new(&account.ig_user_id);
+    let answers = client
+        .batch(vec![
+            igpub_graph::BatchRequest::new(igpub_graph::publishing_limit_request(&ig, None)),
+            // Publishing a container that does not exist: Meta refuses it (24/2207008).
+            igpub_graph::BatchRequest::new(igpub_graph::publish_request(
+                &ig,
+                &igpub_graph::ContainerId::new("17999999999999999"),
+            )),
+        ])
+        .await
+        .unwrap_or_else(|error| panic!("batch: {error}"));
+    assert_eq!(answers.len(), 2);
+    let refusal = answers[1].as_ref().map(|answer| answer.decode::<serde_json::Value>());
+    assert!(
+        matches!(&refusal, Some(Err(igpub_graph::GraphError::Api(api))) if api.code == 24),
+        "{refusal:?}"
+    );
+    assert!(
+        ok_calls(limit) > ok_before,
+        "the quota read is counted under its own endpoint"
+    );
+    assert!(
+        graph_calls().get_or_create(&refused).get() > refused_before,
+        "the refused publish is counted with its code"
+    );
+}
+
 fn ok_calls(endpoint: &str) -> u64 {
     graph_calls()
         .get_or_create(&GraphCallLabels {
