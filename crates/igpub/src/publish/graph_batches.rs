@@ -30,7 +30,7 @@ const MAX_CALLS: usize = MAX_BATCH_REQUESTS;
 const MAX_IN_FLIGHT: usize = 8;
 
 /// One call to Meta, on one account's token.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Call {
     /// `POST /{ig-user-id}/media` (§2.2).
     Create {
@@ -111,7 +111,7 @@ impl GraphBatches {
     async fn call(&self, call: Call) -> Option<Answer> {
         match &self.route {
             Route::Batched(calls) => calls.call(call).await,
-            Route::Alone(client) => Some(send_alone(client.clone(), call).await),
+            Route::Alone(client) => Some(send_alone(client.clone(), &call).await),
         }
     }
 
@@ -187,20 +187,52 @@ fn into_batches(calls: Vec<Call>) -> Vec<Vec<Call>> {
     batches
 }
 
-/// Sends one batch; a batch of one call goes as that call alone.
+/// Sends one batch. A creation that failed only because its whole batch did, in a way that
+/// may have run it, gets one more try at once: at worst Meta made an orphan container, which
+/// expires unused (graph-api.md §10), while each post backing off alone would turn one lost
+/// round trip into a retry delay for every post in it. A publish is never tried again here:
+/// its post goes to verifying.
 async fn send_batch(client: GraphClient, calls: Vec<Call>) -> Vec<Answer> {
-    if calls.len() <= 1 {
-        return join_all(
-            calls
-                .into_iter()
-                .map(|call| send_alone(client.clone(), call)),
-        )
-        .await;
+    let (mut answers, whole_batch_failed) = try_batch(&client, &calls).await;
+    if !whole_batch_failed {
+        return answers;
+    }
+    let again: Vec<usize> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, answer)| matches!(answer, Answer::Created(Err(error)) if error.is_ambiguous()))
+        .map(|(index, _)| index)
+        .collect();
+    if again.is_empty() {
+        return answers;
+    }
+    let retry: Vec<Call> = again
+        .iter()
+        .filter_map(|&index| calls.get(index).cloned())
+        .collect();
+    tracing::info!(
+        creations = retry.len(),
+        "a call batch failed as a whole; trying its creations once more"
+    );
+    let (retried, _) = try_batch(&client, &retry).await;
+    for (index, answer) in again.into_iter().zip(retried) {
+        if let Some(slot) = answers.get_mut(index) {
+            *slot = answer;
+        }
+    }
+    answers
+}
+
+/// Sends `calls` as one batch (a single call alone), with whether the batch failed as a
+/// whole and every call got its error.
+async fn try_batch(client: &GraphClient, calls: &[Call]) -> (Vec<Answer>, bool) {
+    if let [call] = calls {
+        return (vec![send_alone(client.clone(), call).await], false);
     }
     let mut requests = Vec::with_capacity(calls.len() * 2);
     let mut not_sent: Vec<Option<GraphError>> = Vec::with_capacity(calls.len());
     for (index, call) in calls.iter().enumerate() {
-        match parts_of(&client, index, call) {
+        match parts_of(client, index, call) {
             Ok(parts) => {
                 requests.extend(parts);
                 not_sent.push(None);
@@ -215,31 +247,30 @@ async fn send_batch(client: GraphClient, calls: Vec<Call>) -> Vec<Answer> {
         .find(|(_, error)| error.is_none())
         .map(|(call, _)| call.token().clone())
     else {
-        return answers_without_sending(&calls, not_sent);
+        return (answers_without_sending(calls, not_sent), false);
     };
     match client.with_token(outer).batch(requests).await {
-        Ok(answers) => read_answers(&calls, not_sent, answers),
-        Err(error) if shared_by_every_call(&error) => calls
-            .iter()
-            .zip(not_sent)
-            .map(|(call, invalid)| call.failed(invalid.unwrap_or_else(|| error.clone())))
-            .collect(),
+        Ok(answers) => (read_answers(calls, not_sent, answers), false),
+        Err(error) if shared_by_every_call(&error) => {
+            let answers = calls
+                .iter()
+                .zip(not_sent)
+                .map(|(call, invalid)| call.failed(invalid.unwrap_or_else(|| error.clone())))
+                .collect();
+            (answers, true)
+        }
         Err(error) => {
             // Meta ran none of it (it refused the batch's own token, say): each call's own
             // answer is what its post must act on, so each goes again alone.
             tracing::info!(%error, calls = calls.len(), "a call batch failed; sending the calls one by one");
-            join_all(
-                calls
-                    .into_iter()
-                    .zip(not_sent)
-                    .map(|(call, invalid)| async {
-                        match invalid {
-                            Some(error) => call.failed(error),
-                            None => send_alone(client.clone(), call).await,
-                        }
-                    }),
-            )
-            .await
+            let answers = join_all(calls.iter().zip(not_sent).map(|(call, invalid)| async {
+                match invalid {
+                    Some(error) => call.failed(error),
+                    None => send_alone(client.clone(), call).await,
+                }
+            }))
+            .await;
+            (answers, false)
         }
     }
 }
@@ -326,19 +357,22 @@ fn answers_without_sending(calls: &[Call], not_sent: Vec<Option<GraphError>>) ->
 }
 
 /// One call as its own request, on its own token.
-async fn send_alone(client: GraphClient, call: Call) -> Answer {
+async fn send_alone(client: GraphClient, call: &Call) -> Answer {
     match call {
-        Call::Create { token, ig, spec } => {
-            Answer::Created(client.with_token(token).create_container(&ig, &spec).await)
-        }
+        Call::Create { token, ig, spec } => Answer::Created(
+            client
+                .with_token(token.clone())
+                .create_container(ig, spec)
+                .await,
+        ),
         Call::PublishAndFetch {
             token,
             ig,
             container,
         } => Answer::Published(Box::new(
             client
-                .with_token(token)
-                .publish_and_fetch(&ig, &container)
+                .with_token(token.clone())
+                .publish_and_fetch(ig, container)
                 .await,
         )),
     }
@@ -560,6 +594,43 @@ mod tests {
         assert!(!shared_by_every_call(&api_error(190, 400)));
         assert!(!shared_by_every_call(&api_error(100, 400)));
         assert!(!shared_by_every_call(&api_error(80002, 400)));
+    }
+
+    #[tokio::test]
+    async fn creations_of_a_batch_that_failed_whole_get_one_more_try_and_publishes_none() {
+        let (sim, accounts, client) = sim_and_client().await;
+        let ready = finished_container(&client, &accounts[1]).await;
+        let batches = GraphBatches::spawn(client);
+        // Every batch answers 500 without doing anything.
+        sim.set_faults(
+            "batch",
+            FaultSpec {
+                error_5xx_rate: 1.0,
+                ..FaultSpec::default()
+            },
+        )
+        .expect("faults");
+        sim.reset_counters();
+        let (first, published, second) = tokio::join!(
+            batches.create_container(token(&accounts[0]), ig(&accounts[0]), image()),
+            batches.publish_and_fetch(token(&accounts[1]), ig(&accounts[1]), ready),
+            batches.create_container(token(&accounts[2]), ig(&accounts[2]), image()),
+        );
+        for answer in [first.map(|_| ()), published.map(|_| ()), second.map(|_| ())] {
+            assert!(answer.is_err_and(|error| error.is_ambiguous()));
+        }
+        let counters = sim.counters();
+        assert_eq!(
+            counters.round_trips_by_endpoint.get("batch"),
+            Some(&2),
+            "the batch, then its two creations once more: {counters:?}"
+        );
+        // Once the faults stop, the same calls go through.
+        sim.clear_faults();
+        let created = batches
+            .create_container(token(&accounts[0]), ig(&accounts[0]), image())
+            .await;
+        assert!(created.is_ok(), "{created:?}");
     }
 
     #[tokio::test]

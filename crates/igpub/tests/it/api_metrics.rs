@@ -160,7 +160,9 @@ async fn each_part_of_a_batch_is_counted_as_a_call_of_its_own_endpoint() {
         .await
         .unwrap_or_else(|error| panic!("batch: {error}"));
     assert_eq!(answers.len(), 2);
-    let refusal = answers[1].as_ref().map(|answer| answer.decode::<serde_json::Value>());
+    let refusal = answers[1]
+        .as_ref()
+        .map(|answer| answer.decode::<serde_json::Value>());
     assert!(
         matches!(&refusal, Some(Err(igpub_graph::GraphError::Api(api))) if api.code == 24),
         "{refusal:?}"
