@@ -355,12 +355,14 @@ macro_rules! batch_update {
     };
 }
 
-const STEPS_SQLITE: &str = concat!(batch_update!("json_each($1)"), " RETURNING id");
+// `jsonb_each`, not `json_each`: its objects reach `->>` as JSONB, where `json_each` renders
+// each one as text for `->>` to parse again (a tenth of a worker's CPU in a burst).
+const STEPS_SQLITE: &str = concat!(batch_update!("jsonb_each($1)"), " RETURNING id");
 
 /// The timeline events of the steps whose ids are in `$3` (a JSON array), at `$2`.
 const STEPS_EVENTS_SQLITE: &str = "INSERT INTO post_events (post_id, at, from_state, to_state, detail) \
      SELECT value ->> 'id', $2, value ->> 'from', value ->> 'to', value ->> 'detail' \
-     FROM json_each($1) WHERE value ->> 'detail' IS NOT NULL \
+     FROM jsonb_each($1) WHERE value ->> 'detail' IS NOT NULL \
      AND value ->> 'id' IN (SELECT value FROM json_each($3))";
 
 const STEPS_POSTGRES: &str = concat!(
@@ -658,7 +660,9 @@ mod plan_tests {
         }
         let steps = plan_of(&pool, STEPS_SQLITE).await;
         assert!(
-            steps.first().is_some_and(|step| step.contains("json_each"))
+            steps
+                .first()
+                .is_some_and(|step| step.contains("jsonb_each"))
                 && steps.iter().any(|step| step.contains("(id=?)")),
             "a batch of steps must find each post by id, driven by the batch: {steps:?}"
         );
