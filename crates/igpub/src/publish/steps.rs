@@ -323,6 +323,7 @@ impl Core {
                         .on_error(saved, PostState::Creating, error, "creating containers")
                         .await;
                 }
+                progress.containers_answered_at = Some(self.store.now());
                 let next = self
                     .save(
                         &post,
@@ -373,6 +374,7 @@ impl Core {
             Ok(id) => {
                 bump(&self.metrics.containers_created);
                 progress.container_id = Some(id.to_string());
+                progress.containers_answered_at = Some(self.store.now());
                 progress.attempts = 0;
                 let step = Step::to(PostState::Processing, progress)
                     .detail(json!({"container_id": id.as_str()}));
@@ -431,8 +433,12 @@ impl Core {
                 .await?;
             return Ok(Flow::Continue(Box::new(next)));
         }
+        // Timed from Meta's answer, not from the request: in a burst a creation can wait in a
+        // shared batch, and timing from the request would make the learned processing time
+        // (and so every first read) depend on how long the queue was.
         let created_at = progress
-            .containers_created_at
+            .containers_answered_at
+            .or(progress.containers_created_at)
             .unwrap_or_else(|| self.store.now());
         // While no container of this kind has been seen finishing, one post probes (polled
         // closely) and the others wait for what it learns instead of polling blind.
