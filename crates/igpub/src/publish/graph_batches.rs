@@ -19,6 +19,8 @@ use igpub_graph::{
     created_container, publish_and_fetch_requests, published_media,
 };
 
+use tokio::time::Instant;
+
 use super::coalesce::Coalescer;
 
 /// Most calls taken from the queue at once (a publish is two sub-requests, so this fills at
@@ -49,7 +51,8 @@ enum Call {
 /// The answer to a [`Call`], of the matching kind.
 #[derive(Debug)]
 enum Answer {
-    Created(Result<ContainerId, GraphError>),
+    /// The new container, and when its request left (after any wait for a free batch).
+    Created(Result<(ContainerId, Instant), GraphError>),
     Published(Box<Result<PublishedMedia, GraphError>>),
 }
 
@@ -115,13 +118,14 @@ impl GraphBatches {
         }
     }
 
-    /// Creates a container for `ig` (step 1 of §2.1) and returns its id.
+    /// Creates a container for `ig` (step 1 of §2.1); its id, and the moment the request left
+    /// for Meta (later than the call when it waited for a free batch).
     pub(crate) async fn create_container(
         &self,
         token: AccessToken,
         ig: IgUserId,
         spec: ContainerSpec,
-    ) -> Result<ContainerId, GraphError> {
+    ) -> Result<(ContainerId, Instant), GraphError> {
         let spec = Box::new(spec);
         match self.call(Call::Create { token, ig, spec }).await {
             Some(Answer::Created(result)) => result,
@@ -249,8 +253,9 @@ async fn try_batch(client: &GraphClient, calls: &[Call]) -> (Vec<Answer>, bool) 
     else {
         return (answers_without_sending(calls, not_sent), false);
     };
+    let sent = Instant::now();
     match client.with_token(outer).batch(requests).await {
-        Ok(answers) => (read_answers(calls, not_sent, answers), false),
+        Ok(answers) => (read_answers(calls, not_sent, answers, sent), false),
         Err(error) if shared_by_every_call(&error) => {
             let answers = calls
                 .iter()
@@ -319,6 +324,7 @@ fn read_answers(
     calls: &[Call],
     not_sent: Vec<Option<GraphError>>,
     answers: Vec<Option<BatchResponse>>,
+    sent: Instant,
 ) -> Vec<Answer> {
     let mut answers = answers.into_iter();
     let mut position = 0;
@@ -334,7 +340,7 @@ fn read_answers(
                 Call::Create { .. } => {
                     let answer = created_container(answers.next().flatten(), position);
                     position += 1;
-                    Answer::Created(answer)
+                    Answer::Created(answer.map(|id| (id, sent)))
                 }
                 Call::PublishAndFetch { .. } => {
                     let publish = answers.next().flatten();
@@ -359,12 +365,14 @@ fn answers_without_sending(calls: &[Call], not_sent: Vec<Option<GraphError>>) ->
 /// One call as its own request, on its own token.
 async fn send_alone(client: GraphClient, call: &Call) -> Answer {
     match call {
-        Call::Create { token, ig, spec } => Answer::Created(
-            client
+        Call::Create { token, ig, spec } => {
+            let sent = Instant::now();
+            let created = client
                 .with_token(token.clone())
                 .create_container(ig, spec)
-                .await,
-        ),
+                .await;
+            Answer::Created(created.map(|id| (id, sent)))
+        }
         Call::PublishAndFetch {
             token,
             ig,

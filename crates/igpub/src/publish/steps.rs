@@ -300,11 +300,14 @@ impl Core {
                             .map(|item| (index, containers::carousel_child(item)))
                     })
                     .collect();
+                let asked = (self.store.now(), Instant::now());
                 let results = self.create_children(&token, &ig, specs).await;
                 let mut first_error = None;
+                let mut last_sent = asked.1;
                 for (index, result) in results {
                     match result {
-                        Ok(id) => {
+                        Ok((id, sent)) => {
+                            last_sent = last_sent.max(sent);
                             bump(&self.metrics.containers_created);
                             if let Some(slot) = progress.children.get_mut(index) {
                                 *slot = Some(id.into_string());
@@ -323,7 +326,7 @@ impl Core {
                         .on_error(saved, PostState::Creating, error, "creating containers")
                         .await;
                 }
-                progress.containers_answered_at = Some(self.store.now());
+                progress.containers_sent_at = Some(store_time(asked, last_sent));
                 let next = self
                     .save(
                         &post,
@@ -370,11 +373,12 @@ impl Core {
         ig: IgUserId,
         spec: igpub_graph::ContainerSpec,
     ) -> StepResult {
+        let asked = (self.store.now(), Instant::now());
         match self.graph_calls.create_container(token, ig, spec).await {
-            Ok(id) => {
+            Ok((id, sent)) => {
                 bump(&self.metrics.containers_created);
                 progress.container_id = Some(id.to_string());
-                progress.containers_answered_at = Some(self.store.now());
+                progress.containers_sent_at = Some(store_time(asked, sent));
                 progress.attempts = 0;
                 let step = Step::to(PostState::Processing, progress)
                     .detail(json!({"container_id": id.as_str()}));
@@ -397,7 +401,7 @@ impl Core {
         token: &AccessToken,
         ig: &IgUserId,
         specs: Vec<(usize, igpub_graph::ContainerSpec)>,
-    ) -> Vec<(usize, Result<ContainerId, GraphError>)> {
+    ) -> Vec<(usize, Result<(ContainerId, Instant), GraphError>)> {
         futures::future::join_all(specs.into_iter().map(|(index, spec)| async move {
             let created = self
                 .graph_calls
@@ -433,11 +437,11 @@ impl Core {
                 .await?;
             return Ok(Flow::Continue(Box::new(next)));
         }
-        // Timed from Meta's answer, not from the request: in a burst a creation can wait in a
-        // shared batch, and timing from the request would make the learned processing time
+        // Timed from when the creation left, not from when it was asked for: in a burst it can
+        // wait for a free batch, and counting that wait would make the learned processing time
         // (and so every first read) depend on how long the queue was.
         let created_at = progress
-            .containers_answered_at
+            .containers_sent_at
             .or(progress.containers_created_at)
             .unwrap_or_else(|| self.store.now());
         // While no container of this kind has been seen finishing, one post probes (polled
@@ -1160,6 +1164,15 @@ async fn publish_then_fetch(
     Ok(igpub_graph::PublishedMedia { media_id, media })
 }
 
+/// The store's time at `instant`, from a moment `asked` known on both clocks.
+fn store_time(asked: (jiff::Timestamp, Instant), instant: Instant) -> jiff::Timestamp {
+    let waited = instant.saturating_duration_since(asked.1);
+    SignedDuration::try_from(waited)
+        .ok()
+        .and_then(|waited| asked.0.checked_add(waited).ok())
+        .unwrap_or(asked.0)
+}
+
 /// Meta's suggested wait, as a floor for the backoff.
 fn hint(class: &ErrorClass) -> Duration {
     match class {
@@ -1229,4 +1242,24 @@ pub(crate) fn preflight_requests(spec: &PostSpec) -> Vec<MediaCheckRequest> {
         });
     }
     requests
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_moment_is_carried_from_the_monotonic_clock_to_the_stores() {
+        let at = jiff::Timestamp::from_second(1_800_000_000).expect("a timestamp");
+        let instant = Instant::now();
+        let later = instant + Duration::from_millis(250);
+        assert_eq!(
+            store_time((at, instant), later),
+            at + SignedDuration::from_millis(250)
+        );
+        // A moment before the one known on both clocks is taken as that one.
+        assert_eq!(store_time((at, later), instant), at);
+    }
 }

@@ -209,12 +209,12 @@ pub struct PostProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub containers_created_at: Option<Timestamp>,
-    /// When Meta answered the latest container creation: the container surely existed then,
-    /// so processing is timed from here. A creation may wait in a shared batch, so the time it
-    /// was requested says nothing about when Meta began.
+    /// When the latest container creation left for Meta, after any wait in a shared batch:
+    /// processing is timed from here, since the time it was requested says nothing about when
+    /// Meta began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub containers_answered_at: Option<Timestamp>,
+    pub containers_sent_at: Option<Timestamp>,
     /// When `media_publish` was last sent (the window reconciliation searches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -246,7 +246,7 @@ impl PostProgress {
         self.children_finished = false;
         self.container_id = None;
         self.containers_created_at = None;
-        self.containers_answered_at = None;
+        self.containers_sent_at = None;
     }
 
     /// When the current containers expire (24 h after creation, graph-api.md §2.2).
