@@ -56,6 +56,45 @@ async fn an_image_post_is_published_once_with_its_timeline() {
 }
 
 #[tokio::test]
+async fn posts_of_many_accounts_falling_due_together_share_round_trips_and_publish_once() {
+    for_each_backend(|backend| async move {
+        let config = igpub_sim::SimConfig {
+            accounts: 4,
+            ..sim_config()
+        };
+        let harness = Harness::start(backend, config).await;
+        let mut posts = Vec::new();
+        for index in 0..12 {
+            let caption = format!("Together {index}");
+            posts.push(harness.create(index % 4, image_post(&caption)).await.id);
+        }
+        harness.sim.reset_counters();
+
+        harness.settle(&harness.worker()).await;
+
+        for post in &posts {
+            assert_eq!(harness.state_of(*post).await, PostState::Published);
+        }
+        for account in 0..4 {
+            assert_eq!(harness.published(account).len(), 3, "account {account}");
+        }
+        let counters = harness.sim.counters();
+        assert_eq!(counters.total_calls_of("media.create"), 12);
+        assert_eq!(counters.total_calls_of("media.publish"), 12);
+        // Creations and publishes of posts worked together went as shared batches, each
+        // sub-request on its own account's token: far fewer requests than calls.
+        let direct_creations = counters
+            .round_trips_by_endpoint
+            .get("media.create")
+            .copied()
+            .unwrap_or(0);
+        assert!(direct_creations < 12, "{counters:?}");
+        assert!(counters.round_trips < 24, "{counters:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn carousels_reels_and_stories_are_published_with_their_children() {
     for_each_backend(|backend| async move {
         let harness = Harness::start(backend, sim_config()).await;
