@@ -6,10 +6,11 @@
 //! at once and on its own, exactly as it would without batching.
 //!
 //! Batching changes no outcome: each call gets the answer of its own sub-request, decoded as a
-//! direct call's would be. A batch that fails as a whole answers every call it carried: with
-//! an ambiguous error (timeout, 5xx) when Meta may have run the parts, so publishes go to
-//! verifying as any ambiguous publish does; when Meta surely ran nothing (it refused the
-//! batch's own token, say), each call is sent again on its own, so one account's trouble
+//! direct call's would be. A batch that fails as a whole answers every call it carried with
+//! that error when Meta may have run the parts (timeout, 5xx), so publishes go to verifying as
+//! any ambiguous publish does, while creations get one more try at once; it does the same when
+//! Meta refused the whole app (§7). When Meta surely ran nothing for another reason (it refused
+//! the batch's own token, say), each call is sent again on its own, so one account's trouble
 //! never becomes another's.
 
 use futures::future::join_all;
@@ -18,7 +19,6 @@ use igpub_graph::{
     GraphError, IgUserId, MAX_BATCH_REQUESTS, PublishedMedia, RateLimitScope, classify,
     created_container, publish_and_fetch_requests, published_media,
 };
-
 use tokio::time::Instant;
 
 use super::coalesce::Coalescer;
