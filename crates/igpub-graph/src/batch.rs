@@ -247,12 +247,29 @@ pub fn batch_request(requests: &[BatchRequest]) -> Result<GraphRequest, GraphErr
 }
 
 impl GraphClient {
-    /// Makes `part` run on `token` instead of the batch's own (§9.1: a sub-request may carry
+    /// Sends one batch whose parts each run on their own token (§9.1: a sub-request may carry
     /// its own `access_token`), with that token's own `appsecret_proof` when the client has the
-    /// app secret (§5.4: a proof is per token). This lets one round trip carry the calls of
-    /// many accounts.
-    #[must_use]
-    pub fn on_own_token(&self, mut part: BatchRequest, token: &AccessToken) -> BatchRequest {
+    /// app secret (§5.4: a proof is per token), so one round trip carries the calls of many
+    /// accounts. The batch itself goes on the first part's token. Answers as
+    /// [`AuthedClient::batch`].
+    pub async fn batch_on_own_tokens(
+        &self,
+        parts: Vec<(AccessToken, BatchRequest)>,
+    ) -> Result<Vec<Option<BatchResponse>>, GraphError> {
+        let Some(outer) = parts.first().map(|(token, _)| token.clone()) else {
+            return Err(GraphError::invalid_input(
+                "batch",
+                format!("must hold 1 to {MAX_BATCH_REQUESTS} requests, not 0"),
+            ));
+        };
+        let requests = parts
+            .into_iter()
+            .map(|(token, part)| self.on_own_token(part, &token))
+            .collect();
+        self.with_token(outer).batch(requests).await
+    }
+
+    fn on_own_token(&self, mut part: BatchRequest, token: &AccessToken) -> BatchRequest {
         let exposed = SecretString::from(token.expose_secret().to_owned());
         part.request = part.request.secret_param("access_token", exposed);
         if let Some(secret) = &self.core.app_secret {

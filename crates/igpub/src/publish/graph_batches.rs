@@ -236,25 +236,26 @@ async fn try_batch(client: &GraphClient, calls: &[Call]) -> (Vec<Answer>, bool) 
     let mut requests = Vec::with_capacity(calls.len() * 2);
     let mut not_sent: Vec<Option<GraphError>> = Vec::with_capacity(calls.len());
     for (index, call) in calls.iter().enumerate() {
-        match parts_of(client, index, call) {
+        match parts_of(index, call) {
             Ok(parts) => {
-                requests.extend(parts);
+                requests.extend(parts.into_iter().map(|part| (call.token().clone(), part)));
                 not_sent.push(None);
             }
             // A spec Meta would refuse is not sent; the others still go.
             Err(error) => not_sent.push(Some(error)),
         }
     }
-    let Some(outer) = calls
-        .iter()
-        .zip(&not_sent)
-        .find(|(_, error)| error.is_none())
-        .map(|(call, _)| call.token().clone())
-    else {
-        return (answers_without_sending(calls, not_sent), false);
-    };
+    if requests.is_empty() {
+        // Every spec was invalid: nothing to send, each call has its own error.
+        let answers = calls
+            .iter()
+            .zip(not_sent)
+            .map(|(call, error)| call.failed(error.unwrap_or_else(stopped)))
+            .collect();
+        return (answers, false);
+    }
     let sent = Instant::now();
-    match client.with_token(outer).batch(requests).await {
+    match client.batch_on_own_tokens(requests).await {
         Ok(answers) => (read_answers(calls, not_sent, answers, sent), false),
         Err(error) if shared_by_every_call(&error) => {
             let answers = calls
@@ -296,23 +297,15 @@ fn shared_by_every_call(error: &GraphError) -> bool {
         )
 }
 
-/// The sub-requests of call `index`, each on the call's own token. Publish names carry the
-/// index, so they are unique in the batch.
-fn parts_of(
-    client: &GraphClient,
-    index: usize,
-    call: &Call,
-) -> Result<Vec<BatchRequest>, GraphError> {
-    let parts = match call {
+/// The sub-requests of call `index`. Publish names carry the index, so they are unique in the
+/// batch.
+fn parts_of(index: usize, call: &Call) -> Result<Vec<BatchRequest>, GraphError> {
+    Ok(match call {
         Call::Create { ig, spec, .. } => vec![BatchRequest::new(spec.to_request(ig)?)],
         Call::PublishAndFetch { ig, container, .. } => {
             publish_and_fetch_requests(ig, container, &publish_name(index)).into()
         }
-    };
-    Ok(parts
-        .into_iter()
-        .map(|part| client.on_own_token(part, call.token()))
-        .collect())
+    })
 }
 
 fn publish_name(index: usize) -> String {
@@ -351,14 +344,6 @@ fn read_answers(
                 }
             }
         })
-        .collect()
-}
-
-fn answers_without_sending(calls: &[Call], not_sent: Vec<Option<GraphError>>) -> Vec<Answer> {
-    calls
-        .iter()
-        .zip(not_sent)
-        .map(|(call, error)| call.failed(error.unwrap_or_else(stopped)))
         .collect()
 }
 

@@ -176,12 +176,10 @@ fn batches(groups: Vec<Group>) -> Vec<Vec<Group>> {
     batches
 }
 
-/// `GET /?ids=…` of a group, carrying its own token (and proof) inside a batch (§9.1).
-fn request_for(client: &GraphClient, group: &Group) -> BatchRequest {
-    client.on_own_token(
-        BatchRequest::new(container_statuses_request(&group.ids())),
-        &group.token,
-    )
+/// `GET /?ids=…` of a group, on its own token inside a batch (§9.1).
+fn request_for(group: &Group) -> (AccessToken, BatchRequest) {
+    let read = BatchRequest::new(container_statuses_request(&group.ids()));
+    (group.token.clone(), read)
 }
 
 fn decode_answer(answer: Option<igpub_graph::BatchResponse>) -> StatusAnswer {
@@ -226,14 +224,8 @@ async fn send(client: GraphClient, groups: Vec<Group>) {
         }
         return;
     }
-    let Some(outer) = groups.first().map(|group| group.token.clone()) else {
-        return;
-    };
-    let requests: Vec<BatchRequest> = groups
-        .iter()
-        .map(|group| request_for(&client, group))
-        .collect();
-    match client.with_token(outer).batch(requests).await {
+    let requests = groups.iter().map(request_for).collect();
+    match client.batch_on_own_tokens(requests).await {
         Ok(answers) => {
             for (group, answer) in groups.into_iter().zip(answers) {
                 reply(group, decode_answer(answer));
