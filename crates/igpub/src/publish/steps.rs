@@ -440,7 +440,7 @@ impl Core {
         // Timed from when the creation left, not from when it was asked for: in a burst it can
         // wait for a free batch, and counting that wait would make the learned processing time
         // (and so every first read) depend on how long the queue was.
-        let created_at = progress
+        let processing_since = progress
             .containers_sent_at
             .or(progress.containers_created_at)
             .unwrap_or_else(|| self.store.now());
@@ -450,7 +450,7 @@ impl Core {
         let mut interval = self
             .processing
             .expected(video)
-            .saturating_sub(self.elapsed_since(created_at));
+            .saturating_sub(self.elapsed_since(processing_since));
         let mut first_poll = true;
         let mut failures = 0u32;
         loop {
@@ -468,7 +468,9 @@ impl Core {
                     ErrorClass::Transient { .. } if failures < self.config.retry.max_attempts => {
                         interval = self.config.retry.delay(
                             failures,
-                            self.config.poll.follow_up(self.elapsed_since(created_at)),
+                            self.config
+                                .poll
+                                .follow_up(self.elapsed_since(processing_since)),
                         );
                         failures += 1;
                         continue;
@@ -496,7 +498,7 @@ impl Core {
                 }
                 Evaluation::Finished => {
                     self.processing
-                        .record(video, self.elapsed_since(created_at), first_poll);
+                        .record(video, self.elapsed_since(processing_since), first_poll);
                     progress.attempts = 0;
                     if polling_children {
                         progress.children_finished = true;
@@ -523,13 +525,13 @@ impl Core {
                         .await;
                 }
                 Evaluation::InProgress => {
-                    if self.elapsed_since(created_at) > self.config.processing_deadline {
+                    if self.elapsed_since(processing_since) > self.config.processing_deadline {
                         let failure = ContainerFailure::DeadlinePassed {
                             container_id: ids
                                 .first()
                                 .cloned()
                                 .unwrap_or_else(|| ContainerId::new("")),
-                            waited: self.elapsed_since(created_at),
+                            waited: self.elapsed_since(processing_since),
                             last_status: ContainerStatusCode::InProgress,
                         };
                         let error = GraphError::Container(Box::new(failure));
@@ -538,7 +540,10 @@ impl Core {
                             .await;
                     }
                     first_poll = false;
-                    interval = self.config.poll.follow_up(self.elapsed_since(created_at));
+                    interval = self
+                        .config
+                        .poll
+                        .follow_up(self.elapsed_since(processing_since));
                 }
             }
         }
