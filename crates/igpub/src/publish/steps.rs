@@ -579,7 +579,8 @@ impl Core {
                 .await?;
             return Ok(Flow::Continue(Box::new(next)));
         };
-        let client = self.client(&post).await?;
+        let token = self.token(post.tenant_id, post.integration_id).await?;
+        let client = self.graph.with_token(token.clone());
         let ticket = match self
             .quota
             .check(&self.publish_log, &client, &post.ig_user_id, now)
@@ -615,7 +616,6 @@ impl Core {
         let outcome = if self.config.batch_calls {
             // Both parts run on the account's own token and proof (graph-api.md §5.4, §9.1),
             // in a batch that may carry other accounts' calls too.
-            let token = self.token(post.tenant_id, post.integration_id).await?;
             self.graph_calls
                 .publish_and_fetch(token, ig.clone(), container.clone())
                 .await
