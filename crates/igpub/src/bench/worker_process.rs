@@ -18,7 +18,8 @@ pub enum PollStrategy {
     /// then growing waits; many containers per request.
     #[default]
     Adaptive,
-    /// The seed platform's habit, kept as the baseline: a read at once, then every 3 s.
+    /// The seed platform's habit, kept as the baseline: a read at once, then every 3 s, and
+    /// every create, publish and permalink read a request of its own.
     #[value(name = "fixed-3s")]
     Fixed3s,
 }
