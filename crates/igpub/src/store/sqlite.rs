@@ -27,7 +27,10 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, sqlx::Error> {
         // NORMAL is durable in WAL mode except for the last commits before a power loss.
         .synchronous(SqliteSynchronous::Normal);
     let in_memory = is_in_memory(database_url);
-    let mut pool = SqlitePoolOptions::new();
+    // No ping before each use: a SQLite connection is a file handle in this process, not a
+    // socket that can go stale, and the ping is one more hand-off to sqlx's connection thread
+    // per query (the worker's queries are most of its CPU in a burst).
+    let mut pool = SqlitePoolOptions::new().test_before_acquire(false);
     if in_memory {
         // An in-memory database lives only while a connection to it is open: keep one forever.
         pool = pool
