@@ -61,29 +61,21 @@ impl BatchRequest {
     }
 
     /// The sub-request as Meta's batch JSON: `method`, `relative_url`, form `body` for POST.
-    pub(crate) fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn wire(&self) -> WirePart<'_> {
         let params = self.request.encoded_params();
-        let mut object = serde_json::Map::new();
-        object.insert("method".into(), self.request.method.as_str().into());
-        let relative_url = match self.request.method {
-            Method::Post => {
-                object.insert("body".into(), params.into());
-                self.request.path.clone()
-            }
-            Method::Get | Method::Delete if params.is_empty() => self.request.path.clone(),
-            Method::Get | Method::Delete => format!("{}?{params}", self.request.path),
+        let (relative_url, body) = match self.request.method {
+            Method::Post => (self.request.path.clone(), Some(params)),
+            Method::Get | Method::Delete if params.is_empty() => (self.request.path.clone(), None),
+            Method::Get | Method::Delete => (format!("{}?{params}", self.request.path), None),
         };
-        object.insert("relative_url".into(), relative_url.into());
-        if let Some(name) = &self.name {
-            object.insert("name".into(), name.clone().into());
+        WirePart {
+            method: self.request.method.as_str(),
+            relative_url,
+            body,
+            name: self.name.as_deref(),
+            depends_on: self.depends_on.as_deref(),
+            omit_response_on_success: self.omit_response_on_success,
         }
-        if let Some(depends_on) = &self.depends_on {
-            object.insert("depends_on".into(), depends_on.clone().into());
-        }
-        if let Some(omit) = self.omit_response_on_success {
-            object.insert("omit_response_on_success".into(), omit.into());
-        }
-        serde_json::Value::Object(object)
     }
 
     fn has_secret_params(&self) -> bool {
@@ -92,6 +84,23 @@ impl BatchRequest {
             .iter()
             .any(|(_, value)| matches!(value, ParamValue::Secret(_)))
     }
+}
+
+/// A sub-request as the `batch` parameter carries it (§9.1). Written straight to the JSON
+/// text: a `serde_json::Value` tree per part was built only to be written out, on the
+/// worker's hottest path.
+#[derive(Debug, Serialize)]
+pub(crate) struct WirePart<'a> {
+    method: &'static str,
+    relative_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    depends_on: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omit_response_on_success: Option<bool>,
 }
 
 /// One header of a sub-response.
@@ -125,16 +134,11 @@ pub struct BatchResponse {
 impl BatchResponse {
     /// The usage headers of this sub-response.
     pub fn usage(&self) -> UsageReport {
-        let mut map = http::HeaderMap::new();
-        for header in &self.headers {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(header.name.to_ascii_lowercase().as_bytes()),
-                http::HeaderValue::from_str(&header.value),
-            ) {
-                map.insert(name, value);
-            }
-        }
-        UsageReport::from_headers(&map)
+        UsageReport::from_header_pairs(
+            self.headers
+                .iter()
+                .map(|header| (header.name.as_str(), header.value.as_str())),
+        )
     }
 
     /// Decodes the body as `T`, or turns an error sub-response into the same [`GraphError`] a
@@ -236,8 +240,10 @@ fn validate(requests: &[BatchRequest]) -> Result<(), GraphError> {
 /// `batch` value is a secret.
 pub fn batch_request(requests: &[BatchRequest]) -> Result<GraphRequest, GraphError> {
     validate(requests)?;
-    let json =
-        serde_json::Value::Array(requests.iter().map(BatchRequest::to_json).collect()).to_string();
+    let parts: Vec<WirePart<'_>> = requests.iter().map(BatchRequest::wire).collect();
+    let json = serde_json::to_string(&parts).map_err(|error| {
+        GraphError::invalid_input("batch", format!("cannot be written as JSON: {error}"))
+    })?;
     let outer = GraphRequest::post(&[]).param("include_headers", "true");
     Ok(if requests.iter().any(BatchRequest::has_secret_params) {
         outer.secret_param("batch", SecretString::from(json))
@@ -329,11 +335,11 @@ mod tests {
         )
         .depends_on("publish");
         assert_eq!(
-            publish.to_json(),
+            serde_json::to_value(publish.wire()).expect("a part serializes"),
             serde_json::json!({"method":"POST","relative_url":"17841405822304914/media_publish","body":"creation_id=17889455560051447","name":"publish","omit_response_on_success":false})
         );
         assert_eq!(
-            fetch.to_json(),
+            serde_json::to_value(fetch.wire()).expect("a part serializes"),
             serde_json::json!({"method":"GET","relative_url":"{result=publish:$.id}?fields=id%2Cpermalink","depends_on":"publish"})
         );
     }

@@ -129,9 +129,27 @@ impl UsageReport {
     /// fails the call: usage is advice, the response is what matters.
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
         let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        Self::from_header_text(text(APP_USAGE_HEADER), text(BUSINESS_USE_CASE_USAGE_HEADER))
+    }
+
+    /// Reads the usage headers from `(name, value)` pairs, names in any case: a batch
+    /// sub-response lists its headers this way (§9.1).
+    pub fn from_header_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let (mut app, mut business) = (None, None);
+        for (name, value) in pairs {
+            if name.eq_ignore_ascii_case(APP_USAGE_HEADER) {
+                app = Some(value);
+            } else if name.eq_ignore_ascii_case(BUSINESS_USE_CASE_USAGE_HEADER) {
+                business = Some(value);
+            }
+        }
+        Self::from_header_text(app, business)
+    }
+
+    fn from_header_text(app: Option<&str>, business: Option<&str>) -> Self {
         Self {
-            app: text(APP_USAGE_HEADER).and_then(parse_app_usage),
-            business: text(BUSINESS_USE_CASE_USAGE_HEADER).and_then(parse_business_use_case_usage),
+            app: app.and_then(parse_app_usage),
+            business: business.and_then(parse_business_use_case_usage),
         }
     }
 
@@ -282,6 +300,28 @@ mod tests {
         );
         assert_eq!(report.max_percent(), 28);
         assert!(report.business.is_none());
+    }
+
+    #[test]
+    fn header_pairs_are_matched_in_any_case_and_others_ignored() {
+        // Batch sub-responses list headers as they were sent, e.g. `X-App-Usage` (§9.1).
+        let report = UsageReport::from_header_pairs([
+            ("Content-Type", "text/javascript; charset=UTF-8"),
+            (
+                "X-App-Usage",
+                r#"{"call_count":91,"total_time":3,"total_cputime":4}"#,
+            ),
+            (
+                "X-Business-Use-Case-Usage",
+                r#"{"17841400455970028":[{"type":"instagram","call_count":12,"total_cputime":72,"total_time":10,"estimated_time_to_regain_access":20}]}"#,
+            ),
+        ]);
+        assert_eq!(report.max_percent(), 91);
+        assert_eq!(
+            report.regain_access_after(),
+            Some(Duration::from_secs(20 * 60))
+        );
+        assert!(UsageReport::from_header_pairs([("ETag", "\"1\"")]).is_empty());
     }
 
     #[test]
