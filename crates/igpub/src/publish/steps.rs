@@ -34,8 +34,22 @@ use crate::store::{
 pub(crate) enum Flow {
     /// Work on: the post (as saved) needs more now.
     Continue(Box<Post>),
-    /// Stop: the post is parked, finished, or no longer ours.
+    /// Stop: the post is parked or finished, and its lease given back.
     Stop,
+    /// Stop, though the post may still be leased to this worker: the worker is stopping, or
+    /// the post cannot be settled here.
+    Unsettled,
+}
+
+/// How [`Core::work`] left a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Worked {
+    /// Its last step gave the lease back, the lease was lost, or the crash hook fired: nothing
+    /// is left to do here.
+    Released,
+    /// It may still be leased to this worker: a step could not be saved, or the work stopped
+    /// without giving the lease back. [`Core::work_until_released`] reads it again.
+    Unsettled,
 }
 
 /// Why a step could not be saved.
@@ -68,7 +82,7 @@ const RECONCILE_MEDIA_LIMIT: usize = 50;
 
 impl Core {
     /// Works a leased post until it parks, ends, or is lost.
-    pub(crate) async fn work(&self, post: Post) {
+    pub(crate) async fn work(&self, post: Post) -> Worked {
         let span = tracing::info_span!("post", post_id = %post.id);
         let mut post = post;
         // Parsed once, not at every step: a step never changes the input, and a person's edit
@@ -76,7 +90,7 @@ impl Core {
         let mut parsed: Option<(PostInput, Result<PostSpec, String>)> = None;
         loop {
             if self.stopping.load(Ordering::SeqCst) || self.is_dead() {
-                return;
+                return Worked::Unsettled;
             }
             let id = post.id;
             if parsed
@@ -87,23 +101,26 @@ impl Core {
                     .map_err(|errors| errors.to_string());
                 parsed = Some((post.input.clone(), spec));
             }
-            let Some((_, spec)) = &parsed else { return };
+            let Some((_, spec)) = &parsed else {
+                return Worked::Unsettled;
+            };
             let flow =
                 tracing::Instrument::instrument(self.step(post, spec.as_ref()), span.clone()).await;
             match flow {
                 Ok(Flow::Continue(next)) => post = *next,
-                Ok(Flow::Stop) => return,
+                Ok(Flow::Stop) => return Worked::Released,
+                Ok(Flow::Unsettled) => return Worked::Unsettled,
                 Err(StepError::Store(StoreError::Conflict(reason))) => {
                     bump(&self.metrics.leases_lost);
                     tracing::info!(post_id = %id, %reason, "post no longer ours; dropped");
-                    return;
+                    return Worked::Released;
                 }
-                Err(StepError::Crashed) => return,
+                Err(StepError::Crashed) => return Worked::Released,
                 Err(error) => {
                     // The lease expires and another worker (or this one) resumes from the
                     // last saved state.
                     tracing::warn!(post_id = %id, %error, "step failed");
-                    return;
+                    return Worked::Unsettled;
                 }
             }
         }
@@ -455,7 +472,7 @@ impl Core {
         let mut failures = 0u32;
         loop {
             if self.stopping.load(Ordering::SeqCst) {
-                return Ok(Flow::Stop);
+                return Ok(Flow::Unsettled);
             }
             let due = Instant::now() + interval;
             let answer = self
@@ -798,7 +815,7 @@ impl Core {
                     let spec = PostSpec::parse(post.input.clone(), post.input_now);
                     return match spec {
                         Ok(spec) => self.mark_published(post, &spec, None, None, json!({"reconciled": format!("could not read the container: {error}")})).await,
-                        Err(_) => Ok(Flow::Stop),
+                        Err(_) => Ok(Flow::Unsettled),
                     };
                 }
                 let delay = self.config.retry.delay(progress.attempts, hint(&class));
