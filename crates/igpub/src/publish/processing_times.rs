@@ -6,16 +6,26 @@
 //! containers finish reads each new one once, at the median time they took. Before that, only
 //! the first container of a kind is polled closely (the probe); the others wait for the
 //! probe's answer instead of each polling blind, which is what a cold burst of thousands of
-//! posts would otherwise do.
+//! posts would otherwise do. Workers save what they learned in the store and start from it
+//! ([`ProcessingTimes::sync_with`]), so only a deployment's very first containers probe, not
+//! every restart's.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use jiff::SignedDuration;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
+use crate::store::{ContainerKind, SharedStore};
+
 /// Samples kept per kind (an odd number, so the median is one of them).
 const SAMPLES: usize = 21;
+
+/// Saved processing times older than this are not trusted: Meta's processing time follows its
+/// load, and a probe costs only a few reads.
+const SAVED_MAX_AGE: SignedDuration = SignedDuration::from_hours(24);
 
 /// A container that read FINISHED at its first read may have finished earlier: its sample is
 /// this share of the time seen, so the median drifts down until a first read comes too early.
@@ -62,10 +72,18 @@ struct Learning {
     probing: bool,
 }
 
+/// One kind's recent samples, and how many were recorded in all and when last saved.
+#[derive(Debug, Default)]
+struct Samples {
+    times: VecDeque<Duration>,
+    recorded: u64,
+    saved: u64,
+}
+
 /// One kind's samples and probe.
 #[derive(Debug)]
 struct Kind {
-    samples: Mutex<VecDeque<Duration>>,
+    samples: Mutex<Samples>,
     initial: Duration,
     learning: watch::Sender<Learning>,
 }
@@ -73,10 +91,16 @@ struct Kind {
 impl Kind {
     fn new(initial: Duration) -> Self {
         Self {
-            samples: Mutex::new(VecDeque::new()),
+            samples: Mutex::new(Samples::default()),
             initial,
             learning: watch::Sender::new(Learning::default()),
         }
+    }
+
+    /// Tells the waiting containers how many samples there are now.
+    fn announce(&self, count: usize) {
+        self.learning
+            .send_modify(|learning| learning.samples = learning.samples.max(count));
     }
 }
 
@@ -86,6 +110,8 @@ pub struct ProcessingTimes {
     image: Kind,
     video: Kind,
     learn: bool,
+    /// Whether the times saved in the store were read.
+    loaded_saved: AtomicBool,
 }
 
 /// Held by the one container of a kind polled while nothing is learned; dropping it lets the
@@ -109,6 +135,7 @@ impl ProcessingTimes {
             image: Kind::new(schedule.first_image),
             video: Kind::new(schedule.first_video),
             learn: schedule.learn,
+            loaded_saved: AtomicBool::new(false),
         }
     }
 
@@ -121,10 +148,10 @@ impl ProcessingTimes {
     pub fn expected(&self, video: bool) -> Duration {
         let kind = self.kind(video);
         let samples = kind.samples.lock();
-        if samples.is_empty() {
+        if samples.times.is_empty() {
             return kind.initial;
         }
-        let mut sorted: Vec<Duration> = samples.iter().copied().collect();
+        let mut sorted: Vec<Duration> = samples.times.iter().copied().collect();
         sorted.sort_unstable();
         sorted
             .get(sorted.len() / 2)
@@ -146,14 +173,77 @@ impl ProcessingTimes {
         let kind = self.kind(video);
         let count = {
             let mut samples = kind.samples.lock();
-            if samples.len() == SAMPLES {
-                samples.pop_front();
+            if samples.times.len() == SAMPLES {
+                samples.times.pop_front();
             }
-            samples.push_back(sample);
-            samples.len()
+            samples.times.push_back(sample);
+            samples.recorded += 1;
+            samples.times.len()
         };
-        kind.learning
-            .send_modify(|learning| learning.samples = learning.samples.max(count));
+        kind.announce(count);
+    }
+
+    /// Starts from the times saved in the store (once, those under a day old), and saves the
+    /// samples recorded since the last call, so the next worker need not probe. Store failures
+    /// are logged: they cost reads, never correctness.
+    pub async fn sync_with(&self, store: &SharedStore) {
+        if !self.learn {
+            return;
+        }
+        if !self.loaded_saved.load(Ordering::SeqCst) {
+            match store.learned_processing().await {
+                Ok(saved) => {
+                    let now = store.now();
+                    for learned in saved {
+                        if now.duration_since(learned.saved_at) <= SAVED_MAX_AGE {
+                            self.adopt(learned.kind == ContainerKind::Video, &learned.samples);
+                        }
+                    }
+                    self.loaded_saved.store(true, Ordering::SeqCst);
+                }
+                Err(error) => tracing::warn!(%error, "cannot read learned processing times"),
+            }
+        }
+        for kind in [ContainerKind::Image, ContainerKind::Video] {
+            let Some(samples) = self.take_unsaved(kind == ContainerKind::Video) else {
+                continue;
+            };
+            if let Err(error) = store.save_learned_processing(kind, &samples).await {
+                // The next sample brings another try; until then a new worker probes.
+                tracing::warn!(%error, kind = kind.as_str(), "cannot save learned processing times");
+            }
+        }
+    }
+
+    /// Starts a kind from samples saved earlier (by this worker before a restart, or by
+    /// another), oldest first, unless it has learned its own meanwhile; whether it took them.
+    fn adopt(&self, video: bool, saved: &[Duration]) -> bool {
+        if !self.learn || saved.is_empty() {
+            return false;
+        }
+        let kind = self.kind(video);
+        let count = {
+            let mut samples = kind.samples.lock();
+            if !samples.times.is_empty() {
+                return false;
+            }
+            let newest = saved.len().saturating_sub(SAMPLES);
+            samples.times = saved.iter().skip(newest).copied().collect();
+            samples.times.len()
+        };
+        kind.announce(count);
+        true
+    }
+
+    /// A kind's samples, oldest first, when some were recorded since the last call (to be
+    /// saved for the next worker); `None` when there is nothing new.
+    fn take_unsaved(&self, video: bool) -> Option<Vec<Duration>> {
+        let mut samples = self.kind(video).samples.lock();
+        if samples.recorded == samples.saved {
+            return None;
+        }
+        samples.saved = samples.recorded;
+        Some(samples.times.iter().copied().collect())
     }
 
     /// Before a container's first read: `None` when a processing time is learned (read at
@@ -249,6 +339,60 @@ mod tests {
         });
         times.record(false, Duration::from_millis(50), false);
         assert_eq!(times.expected(false), Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn saved_samples_start_a_cold_kind_and_wake_its_waiting_containers() {
+        let times = ProcessingTimes::new(&schedule());
+        let probe = times.probe_or_wait(false).await;
+        let waiting = times.probe_or_wait(false);
+        tokio::pin!(waiting);
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        let saved: Vec<Duration> = (1..=30).map(|s| Duration::from_millis(s * 100)).collect();
+        assert!(times.adopt(false, &saved));
+        assert!(waiting.await.is_none(), "adopted samples end the probing");
+        drop(probe);
+        // The newest 21 of 30 samples (1.0 s to 3.0 s) are kept: their median is 2.0 s.
+        assert_eq!(times.expected(false), Duration::from_millis(2000));
+        assert_eq!(times.expected(true), Duration::from_secs(10));
+        assert_eq!(
+            times.take_unsaved(false),
+            None,
+            "adopted samples are not saved again"
+        );
+    }
+
+    #[test]
+    fn a_kind_that_learned_its_own_keeps_them() {
+        let times = ProcessingTimes::new(&schedule());
+        times.record(false, Duration::from_millis(700), false);
+        assert!(!times.adopt(false, &[Duration::from_secs(5)]));
+        assert_eq!(times.expected(false), Duration::from_millis(700));
+        let nothing_learned = ProcessingTimes::new(&PollSchedule {
+            learn: false,
+            ..schedule()
+        });
+        assert!(!nothing_learned.adopt(false, &[Duration::from_secs(5)]));
+        assert_eq!(nothing_learned.expected(false), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn new_samples_are_handed_out_once_for_saving() {
+        let times = ProcessingTimes::new(&schedule());
+        assert_eq!(times.take_unsaved(false), None);
+        times.record(false, Duration::from_millis(300), false);
+        times.record(false, Duration::from_millis(500), false);
+        assert_eq!(
+            times.take_unsaved(false),
+            Some(vec![Duration::from_millis(300), Duration::from_millis(500)])
+        );
+        assert_eq!(times.take_unsaved(false), None);
+        assert_eq!(times.take_unsaved(true), None);
+        times.record(false, Duration::from_millis(400), false);
+        assert_eq!(
+            times.take_unsaved(false).map(|samples| samples.len()),
+            Some(3)
+        );
     }
 
     #[tokio::test]

@@ -336,6 +336,7 @@ impl Worker {
     }
 
     async fn refresh_shared_state(&self) {
+        self.core.processing.sync_with(&self.core.store).await;
         match self.core.store.active_pauses().await {
             Ok(pauses) => self.core.pauses.refresh(pauses),
             Err(error) => tracing::warn!(%error, "cannot read pauses"),

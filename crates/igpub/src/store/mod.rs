@@ -41,6 +41,7 @@ mod outbound_webhooks;
 mod post_notes;
 pub mod postgres;
 mod posts;
+mod processing_times;
 mod queue;
 mod rotation;
 mod secret_token;
@@ -90,6 +91,7 @@ pub use posts::{
     Created, FollowUp, NewPost, Post, PostEvent, PostFailure, PostFilter, PostId, PostProgress,
     PostState, PostStore, TenantChange,
 };
+pub use processing_times::{ContainerKind, LearnedProcessing, ProcessingTimeStore};
 pub use queue::{AppliedSteps, Pause, QueueStore, Step, StepRequest, WAKEUP_CHANNEL, local_wakeup};
 pub use rotation::{KindRotation, SecretKind};
 pub use sessions::{DashboardSession, DashboardSessionStore};
@@ -112,7 +114,7 @@ pub mod prelude {
     pub use super::{
         ApiKeyStore, ConnectSessionStore, DashboardSessionStore, InsightsStore, IntegrationStore,
         MediaUploadStore, OAuthStateStore, OutboundWebhookStore, PostNoteStore, PostStore,
-        QueueStore, StatsStore, Store, TenantStore,
+        ProcessingTimeStore, QueueStore, StatsStore, Store, TenantStore,
     };
 }
 
@@ -257,6 +259,7 @@ pub trait Store:
     + OAuthStateStore
     + PostStore
     + QueueStore
+    + ProcessingTimeStore
     + ConnectSessionStore
     + StatsStore
     + MediaUploadStore

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use igpub::store::PostState;
 use igpub::store::testing::for_each_backend;
+use igpub::store::{ContainerKind, PostState};
 use igpub_sim::{CommitThenFail, FaultSpec};
 
 use crate::publish_support::{Harness, image_post, sim_config};
@@ -90,6 +90,53 @@ async fn posts_of_many_accounts_falling_due_together_share_round_trips_and_publi
             .unwrap_or(0);
         assert!(direct_creations < 12, "{counters:?}");
         assert!(counters.round_trips < 24, "{counters:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_worker_reads_its_first_container_at_the_processing_time_learned_before() {
+    for_each_backend(|backend| async move {
+        // The store's clock stands still here, so the worker's times are those it learned,
+        // and its first read waits them out in real time: 200 ms, where the container takes
+        // 120 ms. A probe would read at 20 ms, in progress, then every 10 ms.
+        let config = igpub_sim::SimConfig {
+            image_processing: Duration::from_millis(120),
+            ..sim_config()
+        };
+        let harness = Harness::start(backend, config).await;
+        let store = &harness.backend.store;
+        store
+            .save_learned_processing(ContainerKind::Image, &[Duration::from_millis(200)])
+            .await
+            .expect("saved as an earlier worker would");
+
+        let post = harness.create(0, image_post("Learned before")).await.id;
+        harness.sim.reset_counters();
+        harness.settle(&harness.worker()).await;
+        assert_eq!(harness.state_of(post).await, PostState::Published);
+        assert_eq!(harness.sim.counters().total_calls_of("container.get"), 1);
+        // The worker saved what it saw (with the standing clock, a time of zero) after the
+        // samples it started from, for the next worker.
+        let learned = store.learned_processing().await.expect("learned times");
+        let images: Vec<_> = learned
+            .iter()
+            .filter(|learned| learned.kind == ContainerKind::Image)
+            .collect();
+        assert_eq!(images.len(), 1, "{learned:?}");
+        assert_eq!(images[0].samples.len(), 2, "{learned:?}");
+        assert_eq!(images[0].samples[0], Duration::from_millis(200));
+
+        // Samples saved more than a day before are not trusted: the next new worker probes.
+        harness
+            .backend
+            .clock
+            .advance(Duration::from_secs(25 * 3600));
+        let later = harness.create(1, image_post("Learned long ago")).await.id;
+        harness.sim.reset_counters();
+        harness.settle(&harness.worker()).await;
+        assert_eq!(harness.state_of(later).await, PostState::Published);
+        assert!(harness.sim.counters().total_calls_of("container.get") > 1);
     })
     .await;
 }

@@ -11,6 +11,7 @@ use igpub::store::{
     MetaAppOverride, NewIntegration, OAUTH_STATE_TTL, OAuthStateError, Readiness, RotationReport,
     StoreError, TOKEN_EXPIRY_WARNING, Tenant, TenantId, TenantScope,
 };
+use igpub::store::{ContainerKind, LearnedProcessing};
 use igpub::vault::{KeyRing, VaultError};
 use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
@@ -1208,6 +1209,53 @@ async fn debug_and_json_output_of_integrations_and_stores_never_show_a_token() {
             !shown.contains("EAAG-visible-nowhere") && !shown.contains("v1."),
             "{shown}"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn learned_processing_times_are_kept_per_kind_and_replaced_by_the_newest() {
+    for_each_backend(|backend| async move {
+        let store = &backend.store;
+        assert_eq!(store.learned_processing().await.unwrap(), Vec::new());
+        let first: Vec<Duration> = [2100, 1900, 2000].map(Duration::from_millis).to_vec();
+        store
+            .save_learned_processing(ContainerKind::Image, &first)
+            .await
+            .unwrap();
+        let saved_at = backend.clock.now();
+        backend.clock.advance(Duration::from_secs(60));
+        let videos = vec![Duration::from_secs(45)];
+        store
+            .save_learned_processing(ContainerKind::Video, &videos)
+            .await
+            .unwrap();
+        let newer = vec![Duration::from_millis(1800)];
+        store
+            .save_learned_processing(ContainerKind::Image, &newer)
+            .await
+            .unwrap();
+        let mut learned = store.learned_processing().await.unwrap();
+        learned.sort_by_key(|learned| learned.kind.as_str());
+        // The store keeps milliseconds.
+        let later =
+            jiff::Timestamp::from_millisecond(backend.clock.now().as_millisecond()).unwrap();
+        assert_eq!(
+            learned,
+            vec![
+                LearnedProcessing {
+                    kind: ContainerKind::Image,
+                    samples: newer,
+                    saved_at: later,
+                },
+                LearnedProcessing {
+                    kind: ContainerKind::Video,
+                    samples: videos,
+                    saved_at: later,
+                },
+            ]
+        );
+        assert!(saved_at < later);
     })
     .await;
 }
