@@ -307,6 +307,7 @@ macro_rules! available_at {
          ELSE next_attempt_at END)"
     };
 }
+pub(super) use available_at;
 
 const LEASE_SQLITE: &str = concat!(
     "UPDATE posts SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (\
@@ -688,6 +689,7 @@ mod plan_tests {
         for (name, sql) in [
             ("lease", LEASE_SQLITE),
             ("next wake-up", NEXT_AVAILABLE),
+            ("queue lag", crate::store::stats::OLDEST_WAITING),
             ("steps", steps_update_sqlite!()),
             ("step events", steps_events_sqlite!()),
         ] {

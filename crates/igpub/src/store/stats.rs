@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use super::StoreError;
 use super::posts::PostState;
+use super::queue::available_at;
 use super::sql::{SqlStore, on_pool, optional_timestamp};
 
 /// Queue figures across every tenant (operators only: never exposed per tenant).
@@ -17,6 +18,14 @@ pub trait StatsStore: Send + Sync {
     /// nobody (or by a worker whose lease ran out). `None` when no post is waiting.
     async fn oldest_waiting_due_at(&self) -> Result<Option<Timestamp>, StoreError>;
 }
+
+/// Every waiting post can be leased by now, so the range on the lease index
+/// (`posts_available`) holds them all and spares a scan of the posts table.
+pub(super) const OLDEST_WAITING: &str = concat!(
+    "SELECT MIN(next_attempt_at) FROM posts WHERE next_attempt_at IS NOT NULL AND ",
+    available_at!(),
+    " <= $1 AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at < $1)"
+);
 
 #[async_trait]
 impl StatsStore for SqlStore {
@@ -43,14 +52,10 @@ impl StatsStore for SqlStore {
     async fn oldest_waiting_due_at(&self) -> Result<Option<Timestamp>, StoreError> {
         let now = self.now_millis();
         let (oldest,): (Option<i64>,) = on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT MIN(next_attempt_at) FROM posts \
-                 WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1 \
-                 AND (lease_expires_at IS NULL OR lease_expires_at < $1)",
-            )
-            .bind(now)
-            .fetch_one(pool)
-            .await?
+            sqlx::query_as(OLDEST_WAITING)
+                .bind(now)
+                .fetch_one(pool)
+                .await?
         });
         optional_timestamp("posts", "next_attempt_at", oldest)
     }
