@@ -177,13 +177,21 @@ async fn run_with_sim(
     let due = Timestamp::now()
         .checked_add(lead)
         .map_err(|error| BenchError::Database(error.to_string()))?;
+    // A SQLite file the caller named may hold earlier runs' posts, settled long ago.
+    let settled_before = settled_posts(store).await?;
     let captions = insert_posts(config, &posts, tenant, &integrations, &run_id, due).await?;
     let inserted_at = Timestamp::now();
     let insert_overrun_ms = inserted_at.duration_since(due).as_secs_f64().max(0.0) * 1000.0;
     let last_due = due
         .checked_add(config.offset_of(config.posts.saturating_sub(1)))
         .unwrap_or(due);
-    let completed = wait_until_settled(store, config.posts, last_due, config.timeout).await?;
+    let completed = wait_until_settled(
+        store,
+        settled_before.saturating_add(config.posts as u64),
+        last_due,
+        config.timeout,
+    )
+    .await?;
     let usage: Vec<ProcessUsage> = workers
         .iter()
         .map(|child| child.id().and_then(read_usage).unwrap_or_default())
@@ -437,7 +445,7 @@ async fn stop_workers(workers: &mut [Child]) {
 /// Waits until `posts` posts are published, failed or cancelled; `false` on timeout.
 async fn wait_until_settled(
     store: &SharedStore,
-    posts: usize,
+    settled_at_the_end: u64,
     last_due: Timestamp,
     timeout: Duration,
 ) -> Result<bool, BenchError> {
@@ -446,21 +454,7 @@ async fn wait_until_settled(
     let wait = until_due.saturating_add(timeout);
     let deadline = Instant::now().checked_add(wait);
     loop {
-        let counts = store
-            .count_posts_by_state()
-            .await
-            .map_err(|error| BenchError::Database(error.to_string()))?;
-        let settled: u64 = counts
-            .iter()
-            .filter(|(state, _)| {
-                matches!(
-                    state,
-                    PostState::Published | PostState::Failed | PostState::Cancelled
-                )
-            })
-            .map(|(_, count)| *count)
-            .sum();
-        if settled >= posts as u64 {
+        if settled_posts(store).await? >= settled_at_the_end {
             return Ok(true);
         }
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
@@ -468,6 +462,24 @@ async fn wait_until_settled(
         }
         tokio::time::sleep(SETTLE_CHECK).await;
     }
+}
+
+/// Posts in the store, of every run, that are published, failed or cancelled.
+async fn settled_posts(store: &SharedStore) -> Result<u64, BenchError> {
+    let counts = store
+        .count_posts_by_state()
+        .await
+        .map_err(|error| BenchError::Database(error.to_string()))?;
+    Ok(counts
+        .iter()
+        .filter(|(state, _)| {
+            matches!(
+                state,
+                PostState::Published | PostState::Failed | PostState::Cancelled
+            )
+        })
+        .map(|(_, count)| *count)
+        .sum())
 }
 
 /// The run's posts (the calibration posts fall due a day later and are left out).

@@ -429,6 +429,8 @@ impl Worker {
         while tasks.join_next().await.is_some() {}
         heartbeat.abort();
         listener.abort();
+        // What was learned since the last refresh, for the worker that comes next.
+        core.processing.sync_with(&core.store).await;
         match core.store.release_leases(&core.config.owner).await {
             Ok(released) => tracing::info!(released, "leases released"),
             Err(error) => tracing::warn!(%error, "cannot release leases; they will expire"),

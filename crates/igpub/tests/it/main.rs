@@ -7,6 +7,7 @@ mod api_metrics;
 mod api_openapi;
 mod api_support;
 mod api_webhooks;
+mod bench_publish;
 mod bench_sim;
 mod browser;
 mod connect;
