@@ -144,7 +144,7 @@ impl ProcessingTimes {
     }
 
     /// When to read a container of this kind first, after its creation: the median of recent
-    /// samples, or the initial guess.
+    /// samples (the lower one of an even count), or the initial guess.
     pub fn expected(&self, video: bool) -> Duration {
         let kind = self.kind(video);
         let samples = kind.samples.lock();
@@ -153,8 +153,10 @@ impl ProcessingTimes {
         }
         let mut sorted: Vec<Duration> = samples.times.iter().copied().collect();
         sorted.sort_unstable();
+        // The lower median: a probe's sample is late by up to one follow-up interval, and a
+        // worker with two samples, the probe's and a first read's, should trust the earlier.
         sorted
-            .get(sorted.len() / 2)
+            .get((sorted.len() - 1) / 2)
             .copied()
             .unwrap_or(kind.initial)
     }
@@ -305,6 +307,17 @@ mod tests {
         }
         assert_eq!(times.expected(false), Duration::from_millis(200));
         assert_eq!(times.expected(true), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn of_an_even_count_the_lower_median_is_read() {
+        let times = ProcessingTimes::new(&schedule());
+        times.record(false, Duration::from_millis(2180), false);
+        times.record(false, Duration::from_millis(2140), true);
+        assert_eq!(
+            times.expected(false),
+            Duration::from_millis(2140).mul_f64(FIRST_READ_NUDGE)
+        );
     }
 
     #[test]
