@@ -58,8 +58,12 @@ async fn an_image_post_is_published_once_with_its_timeline() {
 #[tokio::test]
 async fn posts_of_many_accounts_falling_due_together_share_round_trips_and_publish_once() {
     for_each_backend(|backend| async move {
+        // Each request takes 300 ms, so the first calls are still in flight when the rest
+        // arrive, however slowly a loaded machine starts the posts' tasks (with instant
+        // answers, every call could find a free slot and go alone).
         let config = igpub_sim::SimConfig {
             accounts: 4,
+            latency: Duration::from_millis(300),
             ..sim_config()
         };
         let harness = Harness::start(backend, config).await;
