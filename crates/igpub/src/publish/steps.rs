@@ -475,6 +475,10 @@ impl Core {
                 return Ok(Flow::Unsettled);
             }
             let due = Instant::now() + interval;
+            // A FINISHED answer says the containers were done when the read went, not when its
+            // answer came back: timed from the answer, each learned time would grow by a round
+            // trip (more than the first-read nudge takes off), and every first read with it.
+            let read_after = self.elapsed_since(processing_since) + interval;
             let answer = self
                 .poller
                 .statuses_at(due, client_token.clone(), ids.clone())
@@ -514,8 +518,7 @@ impl Core {
                     return Ok(Flow::Continue(Box::new(next)));
                 }
                 Evaluation::Finished => {
-                    self.processing
-                        .record(video, self.elapsed_since(processing_since), first_poll);
+                    self.processing.record(video, read_after, first_poll);
                     progress.attempts = 0;
                     if polling_children {
                         progress.children_finished = true;
