@@ -20,7 +20,7 @@ struct Job {
     due: Instant,
     token: AccessToken,
     ids: Vec<ContainerId>,
-    reply: oneshot::Sender<StatusAnswer>,
+    reply: oneshot::Sender<(StatusAnswer, Instant)>,
 }
 
 /// Jobs due within this much of each other go out together.
@@ -48,13 +48,15 @@ impl ContainerPoller {
         Self { jobs }
     }
 
-    /// Reads the statuses of `ids` (one account's, read with `token`) at `due`.
+    /// Reads the statuses of `ids` (one account's, read with `token`) at `due`; the answer,
+    /// and when the read left (a read can leave a little before `due`, with others, or after
+    /// it on a loaded machine).
     pub async fn statuses_at(
         &self,
         due: Instant,
         token: AccessToken,
         ids: Vec<ContainerId>,
-    ) -> StatusAnswer {
+    ) -> (StatusAnswer, Instant) {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             due,
@@ -62,16 +64,14 @@ impl ContainerPoller {
             ids,
             reply,
         };
+        let stopped = || {
+            let error = GraphError::Config("the container poller has stopped".into());
+            (Err(error), Instant::now())
+        };
         if self.jobs.send(job).is_err() {
-            return Err(GraphError::Config(
-                "the container poller has stopped".into(),
-            ));
+            return stopped();
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(GraphError::Config(
-                "the container poller has stopped".into(),
-            ))
-        })
+        answer.await.unwrap_or_else(|_| stopped())
     }
 }
 
@@ -195,7 +195,7 @@ fn decode_answer(answer: Option<igpub_graph::BatchResponse>) -> StatusAnswer {
 }
 
 /// Hands each job its containers' statuses, or the group's error.
-fn reply(group: Group, answer: StatusAnswer) {
+fn reply(group: Group, answer: StatusAnswer, sent: Instant) {
     for job in group.jobs {
         let own = match &answer {
             Ok(statuses) => Ok(job
@@ -205,16 +205,17 @@ fn reply(group: Group, answer: StatusAnswer) {
                 .collect()),
             Err(error) => Err(error.clone()),
         };
-        let _ = job.reply.send(own);
+        let _ = job.reply.send((own, sent));
     }
 }
 
 async fn read_group(client: GraphClient, group: Group) {
+    let sent = Instant::now();
     let answer = client
         .with_token(group.token.clone())
         .container_statuses(&group.ids())
         .await;
-    reply(group, answer);
+    reply(group, answer, sent);
 }
 
 async fn send(client: GraphClient, groups: Vec<Group>) {
@@ -225,10 +226,11 @@ async fn send(client: GraphClient, groups: Vec<Group>) {
         return;
     }
     let requests = groups.iter().map(request_for).collect();
+    let sent = Instant::now();
     match client.batch_on_own_tokens(requests).await {
         Ok(answers) => {
             for (group, answer) in groups.into_iter().zip(answers) {
-                reply(group, decode_answer(answer));
+                reply(group, decode_answer(answer), sent);
             }
         }
         Err(error) => {

@@ -474,12 +474,9 @@ impl Core {
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(Flow::Unsettled);
             }
-            let due = Instant::now() + interval;
-            // A FINISHED answer says the containers were done when the read went, not when its
-            // answer came back: timed from the answer, each learned time would grow by a round
-            // trip (more than the first-read nudge takes off), and every first read with it.
-            let read_after = self.elapsed_since(processing_since) + interval;
-            let answer = self
+            let asked = (self.store.now(), Instant::now());
+            let due = asked.1 + interval;
+            let (answer, read_sent) = self
                 .poller
                 .statuses_at(due, client_token.clone(), ids.clone())
                 .await;
@@ -518,6 +515,11 @@ impl Core {
                     return Ok(Flow::Continue(Box::new(next)));
                 }
                 Evaluation::Finished => {
+                    // Done when the read left, not when its answer came back: timed from the
+                    // answer, each learned time would grow by a round trip (more than the
+                    // first-read nudge takes off), and every first read with it.
+                    let read_after = store_time(asked, read_sent).duration_since(processing_since);
+                    let read_after = Duration::try_from(read_after).unwrap_or_default();
                     self.processing.record(video, read_after, first_poll);
                     progress.attempts = 0;
                     if polling_children {

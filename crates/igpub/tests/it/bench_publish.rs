@@ -50,20 +50,22 @@ async fn a_second_run_on_the_same_sqlite_file_measures_its_own_posts_with_learne
     assert!(first.completed, "{first:?}");
     assert_eq!((first.published, first.duplicates, first.lost), (2, 0, 0));
     assert!(
-        status_reads_per_post(&first) > 1.0,
+        status_reads_per_post(&first) > 2.0,
         "a fresh database: the worker probes {first:?}"
     );
 
-    // The file holds the first run's posts and what its worker learned.
+    // The file holds the first run's posts and what its worker learned: no probe (its first
+    // read at 1.5 s, then every tenth of the time elapsed), each post read first at the learned
+    // time, and at most once more when a loaded machine finished its container late.
     let second = run(&config).await;
     assert!(second.completed, "{second:?}");
     assert_eq!(
         (second.published, second.duplicates, second.lost),
         (2, 0, 0)
     );
-    assert_eq!(
-        status_reads_per_post(&second),
-        1.0,
-        "the second run's worker starts from the learned times: {second:?}"
+    assert!(
+        status_reads_per_post(&second) <= 2.0
+            && status_reads_per_post(&second) < status_reads_per_post(&first),
+        "the second run's worker starts from the learned times: {first:?} then {second:?}"
     );
 }
