@@ -70,7 +70,8 @@ pub struct PublishArgs {
     #[arg(long, default_value_t = 0.0)]
     pub processing_jitter: f64,
     /// `sqlite://FILE` or `postgres://…` (a fresh schema is made and dropped); a temporary
-    /// SQLite file when not given.
+    /// SQLite file when not given. A SQLite file is kept and may be used again: its workers
+    /// start from the processing times earlier runs' workers saved in it (a warm deployment).
     #[arg(long)]
     pub database_url: Option<String>,
     /// Worker processes.
