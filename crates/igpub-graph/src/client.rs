@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::container::PollPolicy;
 use crate::error::{DecodeError, GraphError, TransportError, TransportErrorKind, parse_envelope};
-use crate::request::{GraphRequest, Method, ParamValue};
+use crate::request::{GraphRequest, Method, ParamValue, PostBody};
 use crate::secret::{AccessToken, appsecret_proof, scrub};
 use crate::usage::UsageReport;
 
@@ -393,29 +393,51 @@ impl ClientCore {
             ));
         }
         let mut url = self.url_for(request)?;
-        let mut params = request.encoded_params();
-        if let (Some(secret), Some(token)) = (&self.app_secret, token) {
-            // graph-api.md §5.4: on every call when the app secret is known.
-            let proof = appsecret_proof(secret, token);
-            let mut serializer = url::form_urlencoded::Serializer::new(params);
-            serializer.append_pair("appsecret_proof", &proof);
-            params = serializer.finish();
-        }
-        let mut builder = match request.method {
-            Method::Get | Method::Delete => {
-                if !params.is_empty() {
-                    url.set_query(Some(&params));
-                }
-                self.http.request(request.method.to_http(), url)
+        // graph-api.md §5.4: on every call when the app secret is known.
+        let proof = match (&self.app_secret, token) {
+            (Some(secret), Some(token)) => Some(appsecret_proof(secret, token)),
+            _ => None,
+        };
+        let mut builder = match (request.method, request.post_body) {
+            (Method::Post, PostBody::Json) => {
+                let extra: Vec<(&str, &str)> = proof
+                    .as_deref()
+                    .map(|proof| ("appsecret_proof", proof))
+                    .into_iter()
+                    .collect();
+                let body = request.json_params(&extra).map_err(|error| {
+                    GraphError::invalid_input(
+                        "params",
+                        format!("cannot be written as JSON: {error}"),
+                    )
+                })?;
+                self.http
+                    .request(http::Method::POST, url)
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(body)
             }
-            Method::Post => self
-                .http
-                .request(http::Method::POST, url)
-                .header(
-                    http::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(params),
+            (method, _) => {
+                let mut params = request.encoded_params();
+                if let Some(proof) = &proof {
+                    let mut serializer = url::form_urlencoded::Serializer::new(params);
+                    serializer.append_pair("appsecret_proof", proof);
+                    params = serializer.finish();
+                }
+                if method == Method::Post {
+                    self.http
+                        .request(http::Method::POST, url)
+                        .header(
+                            http::header::CONTENT_TYPE,
+                            "application/x-www-form-urlencoded",
+                        )
+                        .body(params)
+                } else {
+                    if !params.is_empty() {
+                        url.set_query(Some(&params));
+                    }
+                    self.http.request(method.to_http(), url)
+                }
+            }
         };
         if let Some(token) = token {
             let mut value = http::HeaderValue::from_str(&format!(

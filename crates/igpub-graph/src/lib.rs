@@ -98,7 +98,7 @@ pub use publish::{
     PublishedMedia, PublishedPost, ReelPost, StoryMedia, StoryPost, TrialParams, UserTag,
     created_container, publish_and_fetch_requests, publish_request, published_media,
 };
-pub use request::{GraphRequest, Method, ParamValue, encode_path};
+pub use request::{GraphRequest, Method, ParamValue, PostBody, encode_path};
 pub use secret::{AccessToken, AppCredentials, appsecret_proof};
 pub use time::parse_meta_timestamp;
 pub use usage::{

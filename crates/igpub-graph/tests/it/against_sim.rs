@@ -3,11 +3,11 @@
 
 use futures::TryStreamExt;
 use igpub_graph::{
-    AccessToken, AccountInsightsQuery, AppCredentials, AppId, AuthedClient, CarouselItem,
-    CarouselPost, ContainerReady, ContainerStatusCode, ErrorClass, GraphClient, GraphError,
-    IgUserId, ImagePost, LoginDialog, MediaId, MediaInsightsQuery, MediaListQuery,
+    AccessToken, AccountInsightsQuery, AppCredentials, AppId, AuthedClient, BatchRequest,
+    CarouselItem, CarouselPost, ContainerReady, ContainerStatusCode, ErrorClass, GraphClient,
+    GraphError, IgUserId, ImagePost, LoginDialog, MediaId, MediaInsightsQuery, MediaListQuery,
     MediaProductType, MetricType, PageId, Period, PollPolicy, PublishOutcome, ReelPost, StoryMedia,
-    StoryPost, UsageReport, metrics,
+    StoryPost, UsageReport, ig_user_request, metrics,
 };
 use igpub_sim::{FaultSpec, SeededAccount, Sim, SimConfig, SimHandle, TokenFailure};
 use secrecy::{ExposeSecret, SecretString};
@@ -479,6 +479,32 @@ async fn sim_appsecret_proof_is_accepted_and_required() {
     assert!(with_proof.verify(&ig(&account)).await.is_ok());
     let without = page_client(&sim, &account).verify(&ig(&account)).await;
     assert_eq!(without.err().and_then(|e| e.code()), Some(100));
+    // A batch goes as a JSON body; its proof travels there and is checked like a form's.
+    let read = || vec![BatchRequest::new(ig_user_request(&ig(&account)))];
+    let answers = with_proof
+        .batch(read())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let user = answers
+        .first()
+        .cloned()
+        .flatten()
+        .map(|a| a.decode::<serde_json::Value>());
+    assert!(matches!(user, Some(Ok(_))), "{user:?}");
+    // Without the proof the part runs on the batch's token and is refused like a lone call.
+    let unproven = page_client(&sim, &account)
+        .batch(read())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = unproven
+        .first()
+        .cloned()
+        .flatten()
+        .map(|a| a.decode::<serde_json::Value>());
+    assert_eq!(
+        refused.and_then(|r| r.err()).and_then(|e| e.code()),
+        Some(100)
+    );
     sim.shutdown().await;
 }
 

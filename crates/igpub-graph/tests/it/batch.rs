@@ -74,6 +74,21 @@ async fn a_batch_reads_quota_and_status_together_and_decodes_each_answer() {
     assert!(answers.get(2).is_some_and(Option::is_none));
 
     let sent = received(&server).await;
+    // graph-api.md §2.1: the parameters go as a JSON body, `batch` as a string member.
+    let outer = sent.first().map(content_type_of).unwrap_or_default();
+    assert_eq!(outer, "application/json");
+    let body: serde_json::Value = sent
+        .first()
+        .and_then(|request| serde_json::from_slice(&request.body).ok())
+        .unwrap_or_default();
+    assert!(
+        body.get("batch").is_some_and(|batch| batch.is_string()),
+        "{body}"
+    );
+    assert_eq!(
+        body.get("include_headers").and_then(|v| v.as_str()),
+        Some("true")
+    );
     let batch = sent.first().map(batch_of).unwrap_or_default();
     assert_eq!(
         batch.pointer("/0/name").and_then(|v| v.as_str()),

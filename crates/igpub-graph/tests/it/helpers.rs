@@ -43,23 +43,36 @@ pub fn graph_error(status: u16, body: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
 }
 
-/// Query pairs and form-body pairs of a request, in order.
+/// The content type a request was sent with ("" when none).
+pub fn content_type_of(request: &Request) -> String {
+    request
+        .headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Query pairs, then the body's pairs (a form, or a JSON object of string members), in order.
 pub fn params_of(request: &Request) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = request
         .url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let is_form = request
-        .headers
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
+    let content_type = content_type_of(request);
+    if content_type.starts_with("application/x-www-form-urlencoded") {
         pairs.extend(
             url::form_urlencoded::parse(&request.body)
                 .map(|(k, v)| (k.into_owned(), v.into_owned())),
         );
+    } else if content_type.starts_with("application/json") {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&request.body).unwrap_or_default();
+        pairs.extend(object.into_iter().map(|(name, value)| match value {
+            serde_json::Value::String(text) => (name, text),
+            other => (name, other.to_string()),
+        }));
     }
     pairs
 }

@@ -3,7 +3,8 @@
 
 use crate::helpers::*;
 use igpub_graph::{
-    AccessToken, ContainerId, GraphClient, GraphError, IgUserId, ImagePost, appsecret_proof,
+    AccessToken, BatchRequest, ContainerId, GraphClient, GraphError, GraphRequest, IgUserId,
+    ImagePost, appsecret_proof,
 };
 use secrecy::SecretString;
 use wiremock::matchers::{method, path};
@@ -159,6 +160,37 @@ async fn appsecret_proof_goes_on_every_call_when_the_secret_is_set() {
     );
     for request in received(&server).await {
         assert!(!request.url.as_str().contains(secret));
+    }
+}
+
+#[tokio::test]
+async fn a_batch_sent_as_a_json_body_carries_its_proof_there() {
+    let server = MockServer::start().await;
+    let secret = "app-secret-for-proof";
+    let proof = appsecret_proof(&SecretString::from(secret), &AccessToken::new(TOKEN));
+    Mock::given(method("POST"))
+        .and(path(v("")))
+        .and(param("appsecret_proof", proof.as_str()))
+        .respond_with(ok_json(r#"[{"code":200,"body":"{\"id\":\"1\"}"}]"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let account = client_with(&server, |builder| {
+        builder.app_secret(SecretString::from(secret))
+    });
+    let answers = account
+        .batch(vec![BatchRequest::new(GraphRequest::get(&["1"]))])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answers.len(), 1);
+    let sent = received(&server).await;
+    assert_eq!(
+        sent.first().map(content_type_of).as_deref(),
+        Some("application/json")
+    );
+    for request in sent {
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        assert!(!body.contains(secret) && !body.contains(TOKEN), "{body}");
     }
 }
 
