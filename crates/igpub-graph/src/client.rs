@@ -331,6 +331,12 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
     endpoint: &str,
     secrets: &[&str],
 ) -> Result<T, GraphError> {
+    // The plain decoder first: tracking the path of every element slows every answer, a
+    // worker decodes one per batch part, and only a failed decode needs the path, so a failure
+    // is decoded again to name it.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         GraphError::Decode(Box::new(DecodeError {
