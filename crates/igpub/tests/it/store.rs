@@ -1136,7 +1136,7 @@ async fn migrating_twice_is_harmless() {
 }
 
 #[tokio::test]
-async fn a_sqlite_store_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
+async fn a_sqlite_store_runs_in_wal_mode_with_foreign_keys_a_busy_timeout_and_memory_temp_store() {
     let backend = TestBackend::create(Backend::Sqlite).await.unwrap();
     let journal_mode = backend.fetch_text("PRAGMA journal_mode").await.unwrap();
     assert_eq!(journal_mode.as_deref(), Some("wal"));
@@ -1149,6 +1149,11 @@ async fn a_sqlite_store_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() 
         backend.fetch_i64("PRAGMA synchronous").await.unwrap(),
         1,
         "NORMAL"
+    );
+    assert_eq!(
+        backend.fetch_i64("PRAGMA temp_store").await.unwrap(),
+        2,
+        "MEMORY"
     );
     backend.remove().await;
 }
