@@ -315,6 +315,12 @@ pub trait InsightsStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// An account's media published since `$2`, oldest first: what the insights pull follows. Read
+/// through `posts_published_by_integration` (migration 0012).
+pub(super) const TRACKED_MEDIA: &str = "SELECT media_id, kind, published_at FROM posts \
+     WHERE integration_id = $1 AND media_id IS NOT NULL AND published_at IS NOT NULL \
+     AND published_at >= $2 ORDER BY published_at, media_id";
+
 const ACCOUNT_UPSERT: &str = "INSERT INTO account_metrics (tenant_id, integration_id, metric, \
      served_by, period, end_time, breakdown_key, breakdown, value, fetched_at, raw) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -759,15 +765,11 @@ impl InsightsStore for SqlStore {
         since: Timestamp,
     ) -> Result<Vec<TrackedMedia>, StoreError> {
         let rows: Vec<(String, String, i64)> = on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT media_id, kind, published_at FROM posts WHERE integration_id = $1 \
-                 AND media_id IS NOT NULL AND published_at IS NOT NULL AND published_at >= $2 \
-                 ORDER BY published_at, media_id",
-            )
-            .bind(integration.to_string())
-            .bind(since.as_millisecond())
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(TRACKED_MEDIA)
+                .bind(integration.to_string())
+                .bind(since.as_millisecond())
+                .fetch_all(pool)
+                .await?
         });
         rows.into_iter()
             .map(|(media_id, post_kind, published_at)| {

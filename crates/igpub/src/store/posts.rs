@@ -638,6 +638,16 @@ pub(crate) fn to_json<T: Serialize>(field: &'static str, value: &T) -> Result<St
 /// Longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
+/// An account's publications after `$2`: how many, and the oldest (the rolling 24-hour quota,
+/// graph-api.md §2.8).
+pub(super) const PUBLISHED_SINCE: &str = "SELECT COUNT(*), MIN(published_at) FROM posts \
+     WHERE ig_user_id = $1 AND published_at IS NOT NULL AND published_at > $2";
+
+/// [`PUBLISHED_SINCE`] for the accounts in `$1`, a JSON array, at once.
+pub(super) const PUBLISHED_SINCE_BY_ACCOUNT_SQLITE: &str = "SELECT ig_user_id, COUNT(*), MIN(published_at) FROM posts \
+     WHERE ig_user_id IN (SELECT value FROM json_each($1)) \
+     AND published_at IS NOT NULL AND published_at > $2 GROUP BY ig_user_id";
+
 impl SqlStore {
     pub(crate) async fn fetch_post(
         &self,
@@ -1151,14 +1161,11 @@ impl PostStore for SqlStore {
         since: Timestamp,
     ) -> Result<(u32, Option<Timestamp>), StoreError> {
         let (count, oldest): (i64, Option<i64>) = on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT COUNT(*), MIN(published_at) FROM posts \
-                 WHERE ig_user_id = $1 AND published_at IS NOT NULL AND published_at > $2",
-            )
-            .bind(ig_user_id)
-            .bind(since.as_millisecond())
-            .fetch_one(pool)
-            .await?
+            sqlx::query_as(PUBLISHED_SINCE)
+                .bind(ig_user_id)
+                .bind(since.as_millisecond())
+                .fetch_one(pool)
+                .await?
         });
         Ok((
             u32::try_from(count).unwrap_or(u32::MAX),
@@ -1177,15 +1184,11 @@ impl PostStore for SqlStore {
         let accounts = to_json("ig_user_ids", &ig_user_ids)?;
         let rows: Vec<(String, i64, Option<i64>)> = match &self.pool {
             Pool::Sqlite(pool) => {
-                sqlx::query_as(
-                    "SELECT ig_user_id, COUNT(*), MIN(published_at) FROM posts \
-                     WHERE ig_user_id IN (SELECT value FROM json_each($1)) \
-                     AND published_at IS NOT NULL AND published_at > $2 GROUP BY ig_user_id",
-                )
-                .bind(&accounts)
-                .bind(since.as_millisecond())
-                .fetch_all(pool)
-                .await?
+                sqlx::query_as(PUBLISHED_SINCE_BY_ACCOUNT_SQLITE)
+                    .bind(&accounts)
+                    .bind(since.as_millisecond())
+                    .fetch_all(pool)
+                    .await?
             }
             Pool::Postgres(pool) => {
                 sqlx::query_as(

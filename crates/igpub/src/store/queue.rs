@@ -695,6 +695,11 @@ mod plan_tests {
             ("queue lag", crate::store::stats::OLDEST_WAITING),
             ("steps", steps_update_sqlite!()),
             ("step events", steps_events_sqlite!()),
+            ("quota", super::super::posts::PUBLISHED_SINCE),
+            (
+                "quota of many accounts",
+                super::super::posts::PUBLISHED_SINCE_BY_ACCOUNT_SQLITE,
+            ),
         ] {
             let plan = plan_of(&pool, sql).await;
             assert!(
@@ -713,5 +718,25 @@ mod plan_tests {
                 "{name}: a batch of steps must find each post by id, driven by the batch: {plan:?}"
             );
         }
+        for (name, sql) in [
+            ("quota", super::super::posts::PUBLISHED_SINCE),
+            (
+                "quota of many accounts",
+                super::super::posts::PUBLISHED_SINCE_BY_ACCOUNT_SQLITE,
+            ),
+        ] {
+            let plan = plan_of(&pool, sql).await;
+            assert!(
+                plan.iter()
+                    .any(|step| step.contains("posts_published_by_account")),
+                "{name} must count an account's publications by its index: {plan:?}"
+            );
+        }
+        let plan = plan_of(&pool, super::super::insights::TRACKED_MEDIA).await;
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("posts_published_by_integration")),
+            "an account's recent media must be read by its index: {plan:?}"
+        );
     }
 }
