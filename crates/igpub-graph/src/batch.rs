@@ -245,8 +245,8 @@ pub fn batch_request(requests: &[BatchRequest]) -> Result<GraphRequest, GraphErr
         GraphError::invalid_input("batch", format!("cannot be written as JSON: {error}"))
     })?;
     // A JSON body (graph-api.md §2.1) carries the `batch` text with a backslash before each
-    // quote; a form body percent-encoded every quote, brace, colon and comma of it, 3 % of a
-    // worker's CPU in a burst.
+    // quote; a form body percent-encoded every quote, brace, colon and comma of it (about 1 % of
+    // a worker's CPU in a burst).
     let outer = GraphRequest::post(&[])
         .json_body()
         .param("include_headers", "true");
