@@ -404,14 +404,33 @@ impl ClientCore {
             (Some(secret), Some(token)) => Some(appsecret_proof(secret, token)),
             _ => None,
         };
+        let form = || {
+            let mut params = request.encoded_params();
+            if let Some(proof) = &proof {
+                let mut serializer = url::form_urlencoded::Serializer::new(params);
+                serializer.append_pair("appsecret_proof", proof);
+                params = serializer.finish();
+            }
+            params
+        };
         let mut builder = match (request.method, request.post_body) {
+            (Method::Get | Method::Delete, _) => {
+                let params = form();
+                if !params.is_empty() {
+                    url.set_query(Some(&params));
+                }
+                self.http.request(request.method.to_http(), url)
+            }
+            (Method::Post, PostBody::Form) => self
+                .http
+                .request(http::Method::POST, url)
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(form()),
             (Method::Post, PostBody::Json) => {
-                let extra: Vec<(&str, &str)> = proof
-                    .as_deref()
-                    .map(|proof| ("appsecret_proof", proof))
-                    .into_iter()
-                    .collect();
-                let body = request.json_params(&extra).map_err(|error| {
+                let body = request.json_params(proof.as_deref()).map_err(|error| {
                     GraphError::invalid_input(
                         "params",
                         format!("cannot be written as JSON: {error}"),
@@ -421,28 +440,6 @@ impl ClientCore {
                     .request(http::Method::POST, url)
                     .header(http::header::CONTENT_TYPE, "application/json")
                     .body(body)
-            }
-            (method, _) => {
-                let mut params = request.encoded_params();
-                if let Some(proof) = &proof {
-                    let mut serializer = url::form_urlencoded::Serializer::new(params);
-                    serializer.append_pair("appsecret_proof", proof);
-                    params = serializer.finish();
-                }
-                if method == Method::Post {
-                    self.http
-                        .request(http::Method::POST, url)
-                        .header(
-                            http::header::CONTENT_TYPE,
-                            "application/x-www-form-urlencoded",
-                        )
-                        .body(params)
-                } else {
-                    if !params.is_empty() {
-                        url.set_query(Some(&params));
-                    }
-                    self.http.request(method.to_http(), url)
-                }
             }
         };
         if let Some(token) = token {

@@ -218,12 +218,15 @@ impl GraphRequest {
         serializer.finish()
     }
 
-    /// The parameters as one JSON object of strings, secrets included, with `extra` members
-    /// after them: for the wire only.
-    pub(crate) fn json_params(&self, extra: &[(&str, &str)]) -> Result<String, serde_json::Error> {
+    /// The parameters as one JSON object of strings, secrets included, and the
+    /// `appsecret_proof` last when there is one: for the wire only.
+    pub(crate) fn json_params(
+        &self,
+        appsecret_proof: Option<&str>,
+    ) -> Result<String, serde_json::Error> {
         serde_json::to_string(&JsonParams {
             params: &self.params,
-            extra,
+            appsecret_proof,
         })
     }
 
@@ -236,18 +239,19 @@ impl GraphRequest {
 /// A request's parameters as a JSON object, written without building a map first.
 struct JsonParams<'a> {
     params: &'a [(String, ParamValue)],
-    extra: &'a [(&'a str, &'a str)],
+    appsecret_proof: Option<&'a str>,
 }
 
 impl serde::Serialize for JsonParams<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.params.len() + self.extra.len()))?;
+        let members = self.params.len() + usize::from(self.appsecret_proof.is_some());
+        let mut map = serializer.serialize_map(Some(members))?;
         for (name, value) in self.params {
             map.serialize_entry(name, value.expose())?;
         }
-        for (name, value) in self.extra {
-            map.serialize_entry(name, value)?;
+        if let Some(proof) = self.appsecret_proof {
+            map.serialize_entry("appsecret_proof", proof)?;
         }
         map.end()
     }
